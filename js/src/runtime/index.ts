@@ -1,0 +1,12 @@
+/**
+ * accord's shared front-end runtime, bundled into every widget:
+ * the command protocol, binary buffers, chunked uploads, the in-page bus,
+ * text-only DOM helpers, error banners and 2D geometry.
+ */
+export * from "./protocol.js";
+export * from "./binary.js";
+export * from "./chunking.js";
+export * from "./bus.js";
+export * from "./text.js";
+export * from "./errors.js";
+export * from "./geometry.js";

@@ -1,0 +1,1 @@
+"""Media probing and decoding (PyAV, soundfile) and point-cloud readers."""

@@ -1,0 +1,762 @@
+"""The Session: the single source of truth for one project.
+
+Commands go in (:meth:`Session.apply`), are validated against the taxonomy
+and the item, committed to the store as one transaction, and come out as
+events to every observer (the widgets bound to that item). Pandas views
+(:attr:`Session.annotations`, ...) always reflect the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from accord import commands as cmds
+from accord.errors import (
+    AccordError,
+    CommandError,
+    ConflictError,
+    NotFoundError,
+    NothingToRedoError,
+    NothingToUndoError,
+    PermissionDeniedError,
+    TaxonomyError,
+    ValidationError,
+)
+from accord.model.annotation import Annotation, Entity, Link
+from accord.model.calibration import Calibration
+from accord.model.clock import Clock
+from accord.model.geometry import Geometry
+from accord.model.item import Item, Stream, check_id
+from accord.model.taxonomy import Taxonomy
+from accord.store import Change, CommandRecord, Event, Store, open_store
+
+__all__ = ["ROLES", "Result", "Session"]
+
+log = logging.getLogger(__name__)
+
+#: Roles, from least to most privileged.
+ROLES: tuple[str, ...] = ("annotator", "reviewer", "admin")
+
+Observer = Callable[["Result"], None]
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a command did: its record in the log and the ids it touched."""
+
+    command: CommandRecord
+    ids: tuple[str, ...]
+    uuid: str | None = None
+
+    @property
+    def events(self) -> tuple[Event, ...]:
+        return self.command.events
+
+    @property
+    def id(self) -> str | None:
+        """The first id the command created or touched (convenience)."""
+        return self.ids[0] if self.ids else None
+
+    @property
+    def items(self) -> set[str]:
+        return {i for e in self.events if (i := e.item) is not None}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "command": self.command.id,
+            "type": self.command.type,
+            "kind": self.command.kind,
+            "ids": list(self.ids),
+            "events": [e.to_dict() for e in self.events],
+        }
+
+
+@dataclass
+class _Subscription:
+    fn: Observer
+    item: str | None
+    active: bool = field(default=True)
+
+
+class Session:
+    """A labeling session over one store, for one annotator.
+
+    >>> s = Session("pilot.accord", taxonomy=tax, annotator="ana")  # doctest: +SKIP
+
+    ``path`` is a SQLite file (created if missing) or an open :class:`Store`.
+    ``taxonomy`` may be a :class:`Taxonomy`, a path to YAML/JSON, or ``None``
+    to use the newest version stored. ``stage`` 1 labels each modality on its
+    own; stage 2 reconciles across modalities.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] | Store,
+        taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
+        annotator: str | None = None,
+        *,
+        role: str = "annotator",
+        stage: int = 1,
+    ) -> None:
+        annotator = annotator or os.environ.get("ACCORD_ANNOTATOR") or os.environ.get("USER") or "anonymous"
+        if not isinstance(annotator, str) or not annotator.strip():
+            raise ValidationError("annotator", "a non-empty name", annotator)
+        if role not in ROLES:
+            raise ValidationError("role", f"one of {list(ROLES)}", role)
+        if stage not in (1, 2):
+            raise ValidationError("stage", "1 (per modality) or 2 (cross-modal)", stage)
+        if isinstance(taxonomy, str | os.PathLike):
+            taxonomy = Taxonomy.load(taxonomy)
+        self.annotator = annotator
+        self.role = role
+        self.stage = stage
+        self.store = open_store(path)
+        self._lock = threading.RLock()
+        self._subs: list[_Subscription] = []
+        self._items: dict[str, Item] | None = None
+        self._cache: dict[str, tuple[Any, pd.DataFrame]] = {}
+        self._commits = 0
+        self._seen_seq = self.store.last_seq()
+        self._stacks: tuple[list[int], list[int]] | None = None
+        self.taxonomy = self._resolve_taxonomy(taxonomy)
+
+    # -- lifecycle -------------------------------------------------------------
+    def close(self) -> None:
+        """Close the store; the Session cannot be used afterwards."""
+        self.store.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return (
+            f"Session({self.store.location!r}, annotator={self.annotator!r}, role={self.role!r}, "
+            f"taxonomy={self.taxonomy.name!r} v{self.taxonomy.version}, "
+            f"items={len(self.items_by_id)}, annotations={self.store.count('annotation')})"
+        )
+
+    # -- taxonomy ----------------------------------------------------------------
+    def _stored_taxonomies(self) -> dict[int, Taxonomy]:
+        return {
+            int(r["version"]): Taxonomy.from_dict(r["data"], f"stored taxonomy v{r['version']}")
+            for r in self.store.records("taxonomy")
+        }
+
+    def _resolve_taxonomy(self, taxonomy: Taxonomy | None) -> Taxonomy:
+        stored = self._stored_taxonomies()
+        latest = stored[max(stored)] if stored else None
+        if taxonomy is None:
+            if latest is None:
+                raise TaxonomyError(
+                    "Session(taxonomy=...)",
+                    f"a taxonomy: the store {self.store.location!r} has none yet",
+                    None,
+                )
+            return latest
+        if taxonomy.version in stored:
+            if stored[taxonomy.version].to_dict() != taxonomy.to_dict():
+                raise TaxonomyError(
+                    "taxonomy.version",
+                    f"a new version number: v{taxonomy.version} is stored with different content "
+                    f"(use taxonomy.with_version() to bump it)",
+                    taxonomy.version,
+                )
+            return taxonomy
+        if latest is not None and taxonomy.version < latest.version:
+            raise TaxonomyError(
+                "taxonomy.version", f"a version ≥ the stored v{latest.version}", taxonomy.version
+            )
+        self._commit("taxonomy.set", "admin", *cmds.set_taxonomy(self, {"taxonomy": taxonomy.to_dict()}))
+        return taxonomy
+
+    def set_taxonomy(self, taxonomy: Taxonomy) -> Taxonomy:
+        """Adopt a newer taxonomy version (stored; old annotations keep theirs)."""
+        self.taxonomy = self._resolve_taxonomy(taxonomy)
+        self._invalidate()
+        return self.taxonomy
+
+    def taxonomy_versions(self) -> dict[int, Taxonomy]:
+        """Every taxonomy version stored, by version number."""
+        return self._stored_taxonomies()
+
+    # -- items and streams ---------------------------------------------------------
+    @property
+    def items_by_id(self) -> dict[str, Item]:
+        """Items (with their streams and calibrations), by id."""
+        with self._lock:
+            self._refresh_if_changed()
+            if self._items is None:
+                self._items = self._load_items()
+            return self._items
+
+    def _load_items(self) -> dict[str, Item]:
+        streams: dict[str, dict[str, Stream]] = {}
+        for r in self.store.records("stream"):
+            st = Stream.from_dict(r["data"])
+            streams.setdefault(st.item, {})[st.name] = st
+        out = {}
+        for r in self.store.records("item"):
+            cals = {
+                name: Calibration.from_dict(c, f"item {r['id']}.calibrations.{name}")
+                for name, c in (r["calibrations"] or {}).items()
+            }
+            out[r["id"]] = Item(r["id"], streams.get(r["id"], {}), cals, r["meta"] or {})
+        return out
+
+    def item(self, item_id: str) -> Item:
+        """The item ``item_id`` or :class:`NotFoundError`."""
+        items = self.items_by_id
+        if item_id not in items:
+            shown = sorted(items)[:10]
+            raise NotFoundError("item", f"an item id of this session ({shown or 'none yet'})", item_id)
+        return items[item_id]
+
+    def stream(self, item_id: str, stream: str) -> Stream:
+        return self.item(item_id).stream(stream)
+
+    def add_item(
+        self,
+        item_id: str,
+        *,
+        video: Any = None,
+        audio: Any = None,
+        transcript: Any = None,
+        text: Any = None,
+        image: Any = None,
+        lidar: Any = None,
+        calibration: Any = None,
+        clocks: Mapping[str, Clock | Mapping[str, float]] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> Item:
+        """Add an item from media paths, probing each file.
+
+        Each media keyword takes a path, or a ``{stream_name: path}`` mapping
+        for several streams of one modality; a path may also be a mapping
+        with ``path`` and options (``timestamps`` for LiDAR sweeps, ``sensor``).
+        ``calibration`` is a KITTI ``calib.txt`` or accord calibration JSON.
+        ``clocks`` sets per-stream clocks (``{"audio": Clock(0.2, 1.0001)}``).
+        """
+        from accord.media.ingest import build_streams
+
+        check_id(item_id, "add_item(item_id)")
+        if item_id in self.items_by_id:
+            raise ValidationError("add_item(item_id)", "an id not used by another item", item_id)
+        streams, calibrations = build_streams(
+            item_id,
+            video=video, audio=audio, transcript=transcript, text=text, image=image,
+            lidar=lidar, calibration=calibration, clocks=clocks or {},
+        )  # fmt: skip
+        item_rec = {
+            "id": item_id,
+            "meta": dict(meta or {}),
+            "calibrations": {k: c.to_dict() for k, c in calibrations.items()},
+        }
+        self.apply({"type": "item.add", "item": item_rec, "streams": [s.to_dict() for s in streams]})
+        return self.item(item_id)
+
+    def set_clock(
+        self, item: str, stream: str, offset: float | None = None, rate: float | None = None, *,
+        drift_ppm: float | None = None,
+    ) -> Clock:
+        """Change a stream's clock (versioned through the event log; undoable)."""
+        payload: dict[str, Any] = {"type": "stream.clock", "item": item, "stream": stream}
+        if offset is not None:
+            payload["offset"] = offset
+        if rate is not None:
+            payload["rate"] = rate
+        if drift_ppm is not None:
+            payload["drift_ppm"] = drift_ppm
+        self.apply(payload)
+        return self.stream(item, stream).clock
+
+    # -- commands ----------------------------------------------------------------
+    def apply(self, command: Mapping[str, Any]) -> Result:
+        """Validate and commit one command; notify observers; return what it did.
+
+        Raises an :class:`~accord.errors.AccordError` (and changes nothing)
+        when the command is refused.
+        """
+        if not isinstance(command, Mapping):
+            raise CommandError("command", "a mapping with a 'type'", command)
+        ctype = command.get("type")
+        with self._lock:
+            if ctype == "undo":
+                return self.undo()
+            if ctype == "redo":
+                return self.redo()
+            handler = cmds.COMMANDS.get(ctype) if isinstance(ctype, str) else None
+            if handler is None:
+                raise CommandError(
+                    "command.type", f"one of {sorted([*cmds.COMMANDS, 'undo', 'redo'])}", ctype
+                )
+            self._refresh_if_changed()
+            self._check_role(ctype)
+            changes, ids = handler(self, command)
+            kind = "do" if ctype in cmds.UNDOABLE else "admin"
+            return self._commit(ctype, kind, changes, ids, uuid=command.get("uuid"))
+
+    def _commit(
+        self, ctype: str, kind: str, changes: list[Change], ids: list[str],
+        *, undoes: int | None = None, uuid: str | None = None,
+    ) -> Result:
+        record = self.store.commit(
+            annotator=self.annotator, type=ctype, kind=kind, changes=changes, undoes=undoes
+        )
+        self._commits += 1
+        self._seen_seq = max(self._seen_seq, record.events[-1].seq if record.events else 0)
+        stacks = self._stacks
+        if stacks is not None:
+            undo, redo = stacks
+            if kind == "do":
+                undo.append(record.id)
+                redo.clear()
+            elif kind == "undo":
+                undo.pop()
+                redo.append(record.id)
+            elif kind == "redo":
+                redo.pop()
+                undo.append(record.id)
+        if any(c.target in ("item", "stream") for c in changes):
+            self._items = None
+        self._invalidate()
+        result = Result(record, tuple(ids), uuid)
+        self._notify(result)
+        return result
+
+    def handle_message(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        """Apply a command message from a widget and build its reply.
+
+        The reply carries the same ``uuid``; a refused command yields
+        ``{"ok": False, "error": {...}}`` instead of raising.
+        """
+        reply: dict[str, Any] = {"type": "reply", "uuid": message.get("uuid")}
+        try:
+            result = self.apply(message)
+        except AccordError as exc:
+            reply.update(ok=False, error=exc.to_dict())
+        except Exception as exc:  # a bug: report it to the page rather than hang it
+            log.exception("command %r failed", message.get("type"))
+            reply.update(ok=False, error={"error": type(exc).__name__, "message": str(exc),
+                                          "where": "command", "expected": None})
+        else:
+            reply.update(ok=True, result={"command": result.command.id, "ids": list(result.ids)})
+        return reply
+
+    # -- roles ---------------------------------------------------------------------
+    def _check_role(self, ctype: str) -> None:
+        """Hook for role rules per command type (record ownership is checked in handlers)."""
+
+    def check_can_edit(self, record: Mapping[str, Any], what: str) -> None:
+        """Annotators edit their own records; reviewers and admins anyone's."""
+        owner = record.get("annotator")
+        if self.role == "annotator" and owner not in (None, self.annotator):
+            raise PermissionDeniedError(
+                f"{what} {record.get('id')}",
+                f"your own {what} (it belongs to {owner!r}; a reviewer may change it)",
+                self.annotator,
+            )
+
+    # -- undo / redo ---------------------------------------------------------------
+    def _undo_stacks(self) -> tuple[list[int], list[int]]:
+        if self._stacks is None:
+            undo: list[int] = []
+            redo: list[int] = []
+            for c in self.store.commands_of(self.annotator):
+                if c.kind == "do":
+                    undo.append(c.id)
+                    redo.clear()
+                elif c.kind == "undo":
+                    if undo and undo[-1] == c.undoes:
+                        undo.pop()
+                    redo.append(c.id)
+                elif c.kind == "redo":
+                    if redo and redo[-1] == c.undoes:
+                        redo.pop()
+                    undo.append(c.id)
+            self._stacks = (undo, redo)
+        return self._stacks
+
+    def _inverse(self, command_id: int) -> list[Change]:
+        record = self.store.command(command_id)
+        now = time.time()
+        changes: list[Change] = []
+        for e in reversed(record.events):
+            current = self.store.get(e.target, e.id)
+            if e.op == "create":
+                assert e.after is not None
+                self._check_unchanged(e, current, e.after["revision"])
+                changes.append(Change(e.target, e.id, "delete", current, None))
+            elif e.op == "update":
+                assert e.after is not None and e.before is not None
+                self._check_unchanged(e, current, e.after["revision"])
+                assert current is not None
+                after = {**e.before, "revision": current["revision"] + 1, "updated_at": now}
+                changes.append(Change(e.target, e.id, "update", current, after))
+            else:  # delete → re-create
+                assert e.before is not None
+                if current is not None:
+                    raise ConflictError(f"{e.target} {e.id}", "no record with this id", "it exists again")
+                after = {**e.before, "revision": e.before["revision"] + 1, "updated_at": now}
+                changes.append(Change(e.target, e.id, "create", None, after))
+        return changes
+
+    @staticmethod
+    def _check_unchanged(e: Event, current: dict[str, Any] | None, revision: int) -> None:
+        if current is None:
+            raise ConflictError(f"{e.target} {e.id}", "the record to still exist", "deleted since")
+        if current["revision"] != revision:
+            raise ConflictError(
+                f"{e.target} {e.id}.revision", f"revision {revision}", current["revision"],
+                detail=f"changed since by {current.get('annotator', 'someone')}; cannot undo",
+            )
+
+    def undo(self) -> Result:
+        """Undo this annotator's last command (refused if someone changed it since)."""
+        with self._lock:
+            undo, _ = self._undo_stacks()
+            if not undo:
+                raise NothingToUndoError("undo", f"a command by {self.annotator!r} to undo", None)
+            target = undo[-1]
+            changes = self._inverse(target)
+            ids = list(dict.fromkeys(c.id for c in changes))
+            return self._commit("undo", "undo", changes, ids, undoes=target)
+
+    def redo(self) -> Result:
+        """Redo the command most recently undone by this annotator."""
+        with self._lock:
+            _, redo = self._undo_stacks()
+            if not redo:
+                raise NothingToRedoError("redo", f"an undone command by {self.annotator!r}", None)
+            target = redo[-1]
+            changes = self._inverse(target)
+            ids = list(dict.fromkeys(c.id for c in changes))
+            return self._commit("redo", "redo", changes, ids, undoes=target)
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo_stacks()[0])
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._undo_stacks()[1])
+
+    # -- observers -----------------------------------------------------------------
+    def observe(self, fn: Observer, item: str | None = None) -> Callable[[], None]:
+        """Call ``fn(result)`` after every command (touching ``item``, if given).
+
+        Returns a function that unsubscribes. An observer that raises is logged
+        and does not undo the command.
+        """
+        sub = _Subscription(fn, item)
+        self._subs.append(sub)
+
+        def unsubscribe() -> None:
+            sub.active = False
+            with suppress(ValueError):
+                self._subs.remove(sub)
+
+        return unsubscribe
+
+    def _notify(self, result: Result) -> None:
+        items = result.items
+        for sub in list(self._subs):
+            if not sub.active or (sub.item is not None and sub.item not in items):
+                continue
+            try:
+                sub.fn(result)
+            except Exception:
+                log.exception("observer %r failed", sub.fn)
+
+    def poll(self) -> list[Event]:
+        """Pick up commits made by other sessions on the same store and notify observers."""
+        with self._lock:
+            new = self.store.events(since=self._seen_seq)
+            if not new:
+                return []
+            self._seen_seq = new[-1].seq
+            self._items = None
+            self._invalidate()
+            by_command: dict[int, list[Event]] = {}
+            for e in new:
+                by_command.setdefault(e.command, []).append(e)
+            for cid, events in by_command.items():
+                rec = CommandRecord(cid, events[0].ts, events[0].annotator, "remote", "remote", None,
+                                    tuple(events))
+                self._notify(Result(rec, tuple(dict.fromkeys(e.id for e in events))))
+            return new
+
+    # -- convenience commands ------------------------------------------------------------
+    def annotate(
+        self,
+        item: str,
+        stream: str,
+        label: str,
+        geometry: Geometry | Mapping[str, Any] | Iterable[Any] | None = None,
+        *,
+        kind: str | None = None,
+        frame: int | None = None,
+        attributes: Mapping[str, Any] | None = None,
+        track: str | None = None,
+        entity: str | None = None,
+        **extra: Any,
+    ) -> str:
+        """Add one annotation and return its id.
+
+        Pass a geometry object (``Box(10, 20, 50, 40)``) or a value with
+        ``kind=`` (``kind="box", geometry=[10, 20, 50, 40]``).
+        """
+        if isinstance(geometry, Geometry):
+            kind = kind or geometry.kind
+            geometry = geometry.to_dict()
+        if kind is None:
+            kind = "tag" if geometry is None else None
+        if kind is None:
+            raise CommandError("annotate(kind=...)", "a geometry kind for a plain value", geometry)
+        payload = {"type": "annotation.add", "item": item, "stream": stream, "label": label,
+                   "kind": kind, "geometry": geometry, "frame": frame,
+                   "attributes": dict(attributes or {}), "track": track, "entity": entity, **extra}  # fmt: skip
+        result = self.apply(payload)
+        assert result.id is not None
+        return result.id
+
+    def update(self, annotation_id: str, *, revision: int | None = None, **fields: Any) -> int:
+        """Change fields of an annotation; returns its new revision."""
+        if isinstance(fields.get("geometry"), Geometry):
+            g = fields["geometry"]
+            fields["kind"], fields["geometry"] = g.kind, g.to_dict()
+        self.apply({"type": "annotation.update", "id": annotation_id, "revision": revision, **fields})
+        rec = self.store.get("annotation", annotation_id)
+        assert rec is not None
+        return int(rec["revision"])
+
+    def delete(self, annotation_id: str, *, revision: int | None = None) -> None:
+        """Delete an annotation (and the links touching it)."""
+        self.apply({"type": "annotation.delete", "id": annotation_id, "revision": revision})
+
+    def link(self, source: str, target: str, type: str, **attributes: Any) -> str:
+        """Link two annotations with a typed, directed link; returns its id."""
+        r = self.apply({"type": "link.add", "source": source, "target": target, "link_type": type,
+                        "attributes": attributes})  # fmt: skip
+        assert r.id is not None
+        return r.id
+
+    def unlink(self, link_id: str) -> None:
+        self.apply({"type": "link.delete", "id": link_id})
+
+    def new_entity(self, members: Iterable[str] = (), *, label: str | None = None, name: str = "") -> str:
+        """Create an entity grouping ``members`` (annotation ids); returns its id."""
+        r = self.apply({"type": "entity.add", "members": list(members), "label": label, "name": name})
+        assert r.id is not None
+        return r.id
+
+    def merge_entities(self, *entity_ids: str) -> str:
+        """Merge entities into the first one; returns its id."""
+        self.apply({"type": "entity.merge", "ids": list(entity_ids)})
+        return entity_ids[0]
+
+    def get(self, annotation_id: str) -> Annotation:
+        """One annotation as a model object."""
+        rec = self.store.get("annotation", annotation_id)
+        if rec is None:
+            raise NotFoundError("annotation", "an existing annotation id", annotation_id)
+        return Annotation.from_dict(rec)
+
+    def get_link(self, link_id: str) -> Link:
+        rec = self.store.get("link", link_id)
+        if rec is None:
+            raise NotFoundError("link", "an existing link id", link_id)
+        return Link.from_dict(rec)
+
+    def get_entity(self, entity_id: str) -> Entity:
+        rec = self.store.get("entity", entity_id)
+        if rec is None:
+            raise NotFoundError("entity", "an existing entity id", entity_id)
+        return Entity.from_dict(rec)
+
+    def links_touching(self, annotation_id: str) -> list[dict[str, Any]]:
+        """Current link records with ``annotation_id`` at either end."""
+        return [*self.store.records("link", source=annotation_id),
+                *self.store.records("link", target=annotation_id)]  # fmt: skip
+
+    # -- views ---------------------------------------------------------------------
+    def _refresh_if_changed(self) -> None:
+        version = getattr(self.store, "data_version", None)
+        if version is None:
+            return
+        v = version()
+        if getattr(self, "_data_version", None) != v:
+            self._data_version = v
+            self._items = None
+            self._invalidate()
+
+    def _invalidate(self) -> None:
+        self._cache.clear()
+
+    def _cached(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        with self._lock:
+            self._refresh_if_changed()
+            hit = self._cache.get(name)
+            if hit is None:
+                hit = (None, build())
+                self._cache[name] = hit
+            return hit[1].copy(deep=False)
+
+    @property
+    def annotations(self) -> pd.DataFrame:
+        """Every current annotation, one row each, with stream and item times.
+
+        ``t_start``/``t_end`` are in stream seconds (a frame's span, or a
+        segment's bounds); ``item_start``/``item_end`` map them through the
+        stream's clock.
+        """
+        return self._cached("annotations", self._annotations_frame)
+
+    def _annotations_frame(self) -> pd.DataFrame:
+        df = self.store.frame("annotation")
+        n = len(df)
+        t_start = np.full(n, np.nan)
+        t_end = np.full(n, np.nan)
+        i_start = np.full(n, np.nan)
+        i_end = np.full(n, np.nan)
+        modality = np.empty(n, dtype=object)
+        if n:
+            kinds = df["kind"].to_numpy()
+            geoms = df["geometry"].to_numpy()
+            frames = df["frame"].to_numpy(dtype=float, na_value=np.nan)
+            seg = kinds == "time_segment"
+            if seg.any():
+                t_start[seg] = [g["start"] for g in geoms[seg]]
+                t_end[seg] = [g["end"] for g in geoms[seg]]
+            for (item_id, stream_name), idx in df.groupby(["item", "stream"], sort=False).indices.items():
+                st = self.items_by_id.get(item_id, Item(item_id)).streams.get(stream_name)
+                if st is None:
+                    continue
+                modality[idx] = st.modality
+                if st.timeline is not None:
+                    fr = frames[idx]
+                    has = ~np.isnan(fr) & ~seg[idx]
+                    if has.any():
+                        f = fr[has].astype(np.int64)
+                        ts = st.timeline.timestamps
+                        ends = np.append(ts[1:], st.timeline.end)
+                        sub = idx[has]
+                        t_start[sub] = ts[f]
+                        t_end[sub] = ends[f]
+                i_start[idx] = st.clock.to_item(t_start[idx])
+                i_end[idx] = st.clock.to_item(t_end[idx])
+        df.insert(3, "modality", modality)
+        df["frame"] = df["frame"].astype("Int64")
+        pos = df.columns.get_loc("frame") + 1
+        for k, (name, values) in enumerate(
+            [("t_start", t_start), ("t_end", t_end), ("item_start", i_start), ("item_end", i_end)]
+        ):
+            df.insert(pos + k, name, values)
+        return df.set_index("id", drop=False).rename_axis(None)
+
+    @property
+    def links(self) -> pd.DataFrame:
+        """Every current link with the kinds and labels at both ends."""
+        return self._cached("links", self._links_frame)
+
+    def _links_frame(self) -> pd.DataFrame:
+        df = self.store.frame("link")
+        ann = self.store.frame("annotation")[["id", "kind", "label", "stream"]].set_index("id")
+        for end in ("source", "target"):
+            joined = ann.reindex(df[end])
+            df[f"{end}_kind"] = joined["kind"].to_numpy()
+            df[f"{end}_label"] = joined["label"].to_numpy()
+            df[f"{end}_stream"] = joined["stream"].to_numpy()
+        return df.set_index("id", drop=False).rename_axis(None)
+
+    @property
+    def entities(self) -> pd.DataFrame:
+        """Every entity with its member annotations and the modalities they span."""
+        return self._cached("entities", self._entities_frame)
+
+    def _entities_frame(self) -> pd.DataFrame:
+        df = self.store.frame("entity")
+        ann = self.annotations
+        grouped = ann[ann["entity"].notna()].groupby("entity")
+        members = grouped["id"].agg(list)
+        modalities = grouped["modality"].agg(lambda m: sorted(set(x for x in m if x)))
+        df["members"] = [members.get(e, []) for e in df["id"]]
+        df["modalities"] = [modalities.get(e, []) for e in df["id"]]
+        df["size"] = [len(m) for m in df["members"]]
+        return df.set_index("id", drop=False).rename_axis(None)
+
+    @property
+    def items(self) -> pd.DataFrame:
+        """One row per item: streams, duration on the item timeline, annotation count."""
+        return self._cached("items", self._items_frame)
+
+    def _items_frame(self) -> pd.DataFrame:
+        counts = self.store.frame("annotation")["item"].value_counts() if self.store.count("annotation") else {}
+        rows = [
+            {
+                "item": it.id,
+                "streams": sorted(it.streams),
+                "modalities": sorted({s.modality for s in it.streams.values()}),
+                "duration": it.duration,
+                "sensors": sorted(it.calibrations),
+                "annotations": int(counts.get(it.id, 0)) if len(counts) else 0,
+                "meta": it.meta,
+            }
+            for it in self.items_by_id.values()
+        ]
+        cols = ["item", "streams", "modalities", "duration", "sensors", "annotations", "meta"]
+        return pd.DataFrame(rows, columns=cols)
+
+    @property
+    def streams(self) -> pd.DataFrame:
+        """One row per stream: modality, media, clock, duration, frames, size."""
+        return self._cached("streams", self._streams_frame)
+
+    def _streams_frame(self) -> pd.DataFrame:
+        rows = [s.to_record() for it in self.items_by_id.values() for s in it.streams.values()]
+        cols = ["item", "stream", "modality", "uri", "offset", "rate", "duration", "frames",
+                "width", "height", "sample_rate", "sensor"]  # fmt: skip
+        return pd.DataFrame(rows, columns=cols)
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """The whole event log: who changed what, when, from what to what."""
+        return self._cached("history", lambda: _events_frame(self.store.events()))
+
+    def history_of(self, record_id: str) -> pd.DataFrame:
+        """Every event of one annotation, link or entity, oldest first."""
+        return _events_frame(self.store.events(id=record_id))
+
+    def check_integrity(self) -> list[str]:
+        return self.store.check_integrity()
+
+    def new_uuid(self) -> str:
+        return uuid.uuid4().hex
+
+
+def _events_frame(events: list[Event]) -> pd.DataFrame:
+    cols = ["seq", "command", "time", "annotator", "target", "id", "op", "revision", "before", "after"]
+    rows = [
+        (e.seq, e.command, pd.Timestamp(e.ts, unit="s", tz="UTC"), e.annotator, e.target, e.id, e.op,
+         (e.after or e.before or {}).get("revision"), e.before, e.after)
+        for e in events
+    ]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _path_str(p: Any) -> str:
+    return str(Path(p))
