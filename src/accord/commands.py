@@ -35,11 +35,34 @@ Handler = Callable[["Session", Mapping[str, Any]], tuple[list[Change], list[str]
 COMMANDS: dict[str, Handler] = {}
 
 _ANNOTATION_FIELDS = {
-    "id", "item", "stream", "label", "kind", "geometry", "attributes", "frame", "track",
-    "entity", "status", "source", "score", "stage",
-}  # fmt: skip
-_UPDATABLE = {"label", "kind", "geometry", "attributes", "frame", "track", "entity", "status",
-              "score", "stage", "source"}  # fmt: skip
+    "id",
+    "item",
+    "stream",
+    "label",
+    "kind",
+    "geometry",
+    "attributes",
+    "frame",
+    "track",
+    "entity",
+    "status",
+    "source",
+    "score",
+    "stage",
+}
+_UPDATABLE = {
+    "label",
+    "kind",
+    "geometry",
+    "attributes",
+    "frame",
+    "track",
+    "entity",
+    "status",
+    "score",
+    "stage",
+    "source",
+}
 
 
 def new_id(prefix: str) -> str:
@@ -64,7 +87,9 @@ def _field(payload: Mapping[str, Any], key: str, where: str, expected: str) -> A
 def _check_fields(payload: Mapping[str, Any], allowed: set[str], where: str) -> None:
     unknown = sorted(set(payload) - allowed - {"type", "uuid"})
     if unknown:
-        raise CommandError(f"{where}.{unknown[0]}", f"only the fields {sorted(allowed)}", unknown[0])
+        raise CommandError(
+            f"{where}.{unknown[0]}", f"only the fields {sorted(allowed)}", unknown[0]
+        )
 
 
 def _str_or_none(value: Any, where: str) -> str | None:
@@ -78,7 +103,9 @@ def _str_or_none(value: Any, where: str) -> str | None:
 # -- annotations -------------------------------------------------------------
 
 
-def validate_annotation(s: Session, rec: dict[str, Any], where: str = "annotation") -> dict[str, Any]:
+def validate_annotation(
+    s: Session, rec: dict[str, Any], where: str = "annotation"
+) -> dict[str, Any]:
     """Check a whole annotation record against the taxonomy and its stream.
 
     Returns the normalised record (geometry canonicalised, attribute defaults
@@ -113,12 +140,15 @@ def validate_annotation(s: Session, rec: dict[str, Any], where: str = "annotatio
         stream.check_time(geometry.start, f"{where}.geometry.start")  # type: ignore[attr-defined]
         stream.check_time(geometry.end, f"{where}.geometry.end")  # type: ignore[attr-defined]
         if stream.duration is None and stream.modality != "text":
-            raise OutOfBoundsError(f"{where}.geometry", f"a timed stream, {stream.name!r} has no duration", None)
+            raise OutOfBoundsError(
+                f"{where}.geometry", f"a timed stream, {stream.name!r} has no duration", None
+            )
     if kind == "text_span":
         text = stream.text or ""
         if geometry.end > len(text):  # type: ignore[attr-defined]
             raise OutOfBoundsError(
-                f"{where}.geometry.end", f"an offset ≤ {len(text)} (length of the text)",
+                f"{where}.geometry.end",
+                f"an offset ≤ {len(text)} (length of the text)",
                 geometry.end,  # type: ignore[attr-defined]
             )
     status = rec.get("status", "draft")
@@ -128,8 +158,9 @@ def validate_annotation(s: Session, rec: dict[str, Any], where: str = "annotatio
     if source not in SOURCES:
         raise ValidationError(f"{where}.source", f"one of {list(SOURCES)}", source)
     score = rec.get("score")
-    if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)
-                              or not 0 <= score <= 1):
+    if score is not None and (
+        isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 1
+    ):
         raise ValidationError(f"{where}.score", "a confidence in [0, 1] or null", score)
     stage = rec.get("stage", 1)
     if stage not in (1, 2):
@@ -209,7 +240,9 @@ def _current(s: Session, target: str, p: Mapping[str, Any], where: str) -> dict[
         from accord.errors import ConflictError
 
         raise ConflictError(
-            f"{where}.revision", f"revision {rec['revision']} (the latest)", revision,
+            f"{where}.revision",
+            f"revision {rec['revision']} (the latest)",
+            revision,
             detail=f"{target} {rec_id} was changed since; reload and retry",
         )
     return rec
@@ -256,7 +289,9 @@ def delete_annotation(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], l
 @command("link.add")
 def add_link(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
     _check_fields(p, {"id", "source", "target", "link_type", "attributes", "stage"}, "link")
-    link_type = s.taxonomy.link_type(_field(p, "link_type", "link", "a link type"), "link.link_type")
+    link_type = s.taxonomy.link_type(
+        _field(p, "link_type", "link", "a link type"), "link.link_type"
+    )
     ends = {}
     for end in ("source", "target"):
         ann_id = _field(p, end, "link", "an annotation id")
@@ -269,7 +304,8 @@ def add_link(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]
         raise ValidationError("link.target", "an annotation other than the source", dst["id"])
     if src["item"] != dst["item"]:
         raise ValidationError(
-            "link.target", f"an annotation of item {src['item']!r} (links stay within an item)",
+            "link.target",
+            f"an annotation of item {src['item']!r} (links stay within an item)",
             dst["item"],
         )
     if not link_type.allows(src["kind"], dst["kind"]):
@@ -282,7 +318,9 @@ def add_link(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]
         )
     for existing in s.links_touching(src["id"]):
         if (existing["source"], existing["target"], existing["type"]) == (
-            src["id"], dst["id"], link_type.name,
+            src["id"],
+            dst["id"],
+            link_type.name,
         ):
             raise ValidationError("link", "a link not already present", existing["id"])
     attributes = p.get("attributes") or {}
@@ -294,10 +332,18 @@ def add_link(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]
     now = time.time()
     link_id = p.get("id") or new_id("l")
     rec = {
-        "id": link_id, "item": src["item"], "source": src["id"], "target": dst["id"],
-        "type": link_type.name, "annotator": s.annotator, "attributes": dict(attributes),
-        "stage": stage, "revision": 1, "created_at": now, "updated_at": now,
-    }  # fmt: skip
+        "id": link_id,
+        "item": src["item"],
+        "source": src["id"],
+        "target": dst["id"],
+        "type": link_type.name,
+        "annotator": s.annotator,
+        "attributes": dict(attributes),
+        "stage": stage,
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
     return [Change("link", link_id, "create", None, rec)], [link_id]
 
 
@@ -312,7 +358,9 @@ def delete_link(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[st
 # -- entities ------------------------------------------------------------------
 
 
-def _member_changes(s: Session, members: Any, entity: str | None, now: float, where: str) -> list[Change]:
+def _member_changes(
+    s: Session, members: Any, entity: str | None, now: float, where: str
+) -> list[Change]:
     if members is None:
         return []
     if not isinstance(members, list):
@@ -324,7 +372,9 @@ def _member_changes(s: Session, members: Any, entity: str | None, now: float, wh
             raise NotFoundError(f"{where}[{i}]", "an existing annotation id", ann_id)
         before = found[ann_id]
         if before["entity"] != entity:
-            changes.append(Change("annotation", ann_id, "update", before, _bump(before, now, entity=entity)))
+            changes.append(
+                Change("annotation", ann_id, "update", before, _bump(before, now, entity=entity))
+            )
     return changes
 
 
@@ -350,9 +400,17 @@ def add_entity(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str
     _check_fields(p, {"id", "label", "name", "attributes", "members"}, "entity")
     now = time.time()
     ent_id = p.get("id") or new_id("e")
-    rec = {"id": ent_id, "label": None, "name": "", "attributes": {}, "annotator": s.annotator,
-           "revision": 1, "created_at": now, "updated_at": now,
-           **_entity_fields(s, p, "entity")}  # fmt: skip
+    rec = {
+        "id": ent_id,
+        "label": None,
+        "name": "",
+        "attributes": {},
+        "annotator": s.annotator,
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+        **_entity_fields(s, p, "entity"),
+    }
     changes = [Change("entity", ent_id, "create", None, rec)]
     changes += _member_changes(s, p.get("members"), ent_id, now, "entity.members")
     return changes, [ent_id]
@@ -366,7 +424,9 @@ def update_entity(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[
     fields = _entity_fields(s, p, "entity")
     changes = []
     if fields:
-        changes.append(Change("entity", before["id"], "update", before, _bump(before, now, **fields)))
+        changes.append(
+            Change("entity", before["id"], "update", before, _bump(before, now, **fields))
+        )
     if "members" in p:
         current = {a["id"] for a in s.store.records("annotation", entity=before["id"])}
         wanted = p["members"]
@@ -422,8 +482,16 @@ def add_item(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]
     changes = [Change("item", item["id"], "create", None, rec)]
     for st in p.get("streams") or []:
         sid = f"{item['id']}/{st['name']}"
-        srec = {"id": sid, "item": item["id"], "name": st["name"], "modality": st["modality"],
-                "data": st, "revision": 1, "created_at": now, "updated_at": now}  # fmt: skip
+        srec = {
+            "id": sid,
+            "item": item["id"],
+            "name": st["name"],
+            "modality": st["modality"],
+            "data": st,
+            "revision": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
         changes.append(Change("stream", sid, "create", None, srec))
     return changes, [item["id"]]
 
@@ -434,9 +502,12 @@ def set_clock(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]
     item = s.item(_field(p, "item", "clock", "an item id"))
     stream = item.stream(_field(p, "stream", "clock", "a stream name"))
     clock_fields = {k: p[k] for k in ("offset", "rate", "drift_ppm") if k in p}
-    clock = Clock.from_dict({**stream.clock.to_dict(), **clock_fields} if "drift_ppm" not in p
-                            else {"offset": p.get("offset", stream.clock.offset), "drift_ppm": p["drift_ppm"]},
-                            "clock")
+    clock = Clock.from_dict(
+        {**stream.clock.to_dict(), **clock_fields}
+        if "drift_ppm" not in p
+        else {"offset": p.get("offset", stream.clock.offset), "drift_ppm": p["drift_ppm"]},
+        "clock",
+    )
     sid = f"{item.id}/{stream.name}"
     before = _current(s, "stream", {"id": sid, "revision": p.get("revision")}, "clock")
     data = {**before["data"], "clock": clock.to_dict()}
@@ -454,16 +525,31 @@ def set_taxonomy(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[s
     if s.store.get("taxonomy", tid) is not None:
         raise ValidationError("taxonomy.version", "a version not stored yet", tax.version)
     now = time.time()
-    rec = {"id": tid, "version": tax.version, "name": tax.name, "data": tax.to_dict(),
-           "revision": 1, "created_at": now, "updated_at": now}  # fmt: skip
+    rec = {
+        "id": tid,
+        "version": tax.version,
+        "name": tax.name,
+        "data": tax.to_dict(),
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
     return [Change("taxonomy", tid, "create", None, rec)], [tid]
 
 
 #: Commands that are part of an annotator's undo history.
 UNDOABLE: frozenset[str] = frozenset(
     {
-        "annotation.add", "annotations.add", "annotation.update", "annotation.delete",
-        "link.add", "link.delete", "entity.add", "entity.update", "entity.delete",
-        "entity.merge", "stream.clock",
+        "annotation.add",
+        "annotations.add",
+        "annotation.update",
+        "annotation.delete",
+        "link.add",
+        "link.delete",
+        "entity.add",
+        "entity.update",
+        "entity.delete",
+        "entity.merge",
+        "stream.clock",
     }
-)  # fmt: skip
+)

@@ -107,10 +107,26 @@ class _Object:
 
 
 OBJECTS = (
-    _Object("car-1", "car", "Car", (4.2, 1.8, 1.5), (200, 30, 30), (14.0, 13.0), (0.0, -2.6),
-            -math.pi / 2),
-    _Object("person-1", "person", "Pedestrian", (0.6, 0.6, 1.7), (40, 80, 220), (11.0, -2.2),
-            (-0.6, 0.0), math.pi),
+    _Object(
+        "car-1",
+        "car",
+        "Car",
+        (4.2, 1.8, 1.5),
+        (200, 30, 30),
+        (14.0, 13.0),
+        (0.0, -2.6),
+        -math.pi / 2,
+    ),
+    _Object(
+        "person-1",
+        "person",
+        "Pedestrian",
+        (0.6, 0.6, 1.7),
+        (40, 80, 220),
+        (11.0, -2.2),
+        (-0.6, 0.0),
+        math.pi,
+    ),
 )
 
 
@@ -137,7 +153,9 @@ def _calibration() -> dict[str, np.ndarray]:
     r_tr = swap @ _rotation((0.3, 1.0, 0.2), 0.012)
     cam_in_velo = np.array([0.27, -0.01, -0.08])
     tr = np.hstack([r_tr, (-r_tr @ cam_in_velo)[:, None]])
-    imu = np.hstack([_rotation((0.1, -0.2, 1.0), 0.002), np.array([[-0.8087], [0.3196], [-0.7997]])])
+    imu = np.hstack(
+        [_rotation((0.1, -0.2, 1.0), 0.002), np.array([[-0.8087], [0.3196], [-0.7997]])]
+    )
     return {
         "P0": p(0.0, 0.0, 0.0),
         "P1": p(-fx * 0.54, 0.0, 0.0),
@@ -175,8 +193,20 @@ def _cuboid_corners(center: np.ndarray, size: Sequence[float], yaw: float) -> np
     return np.stack([c * x - s * y, s * x + c * y, z], axis=1) + center
 
 
-_EDGES = ((0, 1), (1, 2), (2, 3), (3, 0), (4, 5), (5, 6), (6, 7), (7, 4),
-          (0, 4), (1, 5), (2, 6), (3, 7))  # fmt: skip
+_EDGES = (
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (3, 0),
+    (4, 5),
+    (5, 6),
+    (6, 7),
+    (7, 4),
+    (0, 4),
+    (1, 5),
+    (2, 6),
+    (3, 7),
+)
 
 
 def _project_box(
@@ -192,8 +222,12 @@ def _project_box(
     if not kept:
         return None, None
     uv = _rect_to_image(calib, np.array(kept))
-    full = [float(uv[:, 0].min()), float(uv[:, 1].min()), float(uv[:, 0].max()),
-            float(uv[:, 1].max())]  # fmt: skip
+    full = [
+        float(uv[:, 0].min()),
+        float(uv[:, 1].min()),
+        float(uv[:, 0].max()),
+        float(uv[:, 1].max()),
+    ]
     x1, y1 = max(full[0], 0.0), max(full[1], 0.0)
     x2, y2 = min(full[2], float(WIDTH)), min(full[3], float(HEIGHT))
     if x2 <= x1 or y2 <= y1:
@@ -201,8 +235,9 @@ def _project_box(
     return [x1, y1, x2, y2], full
 
 
-def _points_in_cuboid(points: np.ndarray, center: np.ndarray, size: Sequence[float],
-                      yaw: float) -> np.ndarray:  # fmt: skip
+def _points_in_cuboid(
+    points: np.ndarray, center: np.ndarray, size: Sequence[float], yaw: float
+) -> np.ndarray:
     d = points[:, :3] - center
     c, s = math.cos(yaw), math.sin(yaw)
     lx = c * d[:, 0] + s * d[:, 1]
@@ -435,9 +470,17 @@ def _write_wav(path: Path, signal: np.ndarray) -> None:
 # -- video ------------------------------------------------------------------------------------
 
 _SEGMENTS = {  # 7-segment: a top, b top-right, c bottom-right, d bottom, e bottom-left, f, g
-    "0": "abcdef", "1": "bc", "2": "abdeg", "3": "abcdg", "4": "bcfg",
-    "5": "acdfg", "6": "acdefg", "7": "abc", "8": "abcdefg", "9": "abcdfg",
-}  # fmt: skip
+    "0": "abcdef",
+    "1": "bc",
+    "2": "abdeg",
+    "3": "abcdg",
+    "4": "bcfg",
+    "5": "acdfg",
+    "6": "acdefg",
+    "7": "abc",
+    "8": "abcdefg",
+    "9": "abcdfg",
+}
 
 
 def _segment_rects(x0: int, y0: int) -> dict[str, tuple[int, int, int, int]]:
@@ -492,13 +535,35 @@ def _background(calib: dict[str, np.ndarray]) -> np.ndarray:
     road = np.array([95, 95, 100]) + ((rows - horizon) / HEIGHT * 60)
     img[:] = np.where(rows < horizon, sky, road)[:, None, :].clip(0, 255).astype(np.uint8)
     walls = (
-        (np.array([[FACADE_X, y, z] for y, z in
-                   ((FACADE_Y[0], GROUND_Z), (FACADE_Y[1], GROUND_Z), (FACADE_Y[1], WALL_TOP),
-                    (FACADE_Y[0], WALL_TOP))]), (185, 160, 120)),
-        (np.array([[x, SIDE_Y, z] for x, z in
-                   ((SIDE_X[0], GROUND_Z), (SIDE_X[1], GROUND_Z), (SIDE_X[1], WALL_TOP),
-                    (SIDE_X[0], WALL_TOP))]), (150, 125, 95)),
-    )  # fmt: skip
+        (
+            np.array(
+                [
+                    [FACADE_X, y, z]
+                    for y, z in (
+                        (FACADE_Y[0], GROUND_Z),
+                        (FACADE_Y[1], GROUND_Z),
+                        (FACADE_Y[1], WALL_TOP),
+                        (FACADE_Y[0], WALL_TOP),
+                    )
+                ]
+            ),
+            (185, 160, 120),
+        ),
+        (
+            np.array(
+                [
+                    [x, SIDE_Y, z]
+                    for x, z in (
+                        (SIDE_X[0], GROUND_Z),
+                        (SIDE_X[1], GROUND_Z),
+                        (SIDE_X[1], WALL_TOP),
+                        (SIDE_X[0], WALL_TOP),
+                    )
+                ]
+            ),
+            (150, 125, 95),
+        ),
+    )
     for corners, color in walls:
         _fill_convex(img, _rect_to_image(calib, _velo_to_rect(calib, corners)), color)
     return img
@@ -659,8 +724,9 @@ def _sweep(k: int, t: float) -> tuple[np.ndarray, dict[str, int]]:
         d = ground[:, :2] - obj.center(t)[:2]
         c, s = math.cos(obj.yaw), math.sin(obj.yaw)
         lx, ly = c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]
-        ground = ground[~((np.abs(lx) <= obj.size[0] / 2 + 0.1) &
-                          (np.abs(ly) <= obj.size[1] / 2 + 0.1))]  # fmt: skip
+        ground = ground[
+            ~((np.abs(lx) <= obj.size[0] / 2 + 0.1) & (np.abs(ly) <= obj.size[1] / 2 + 0.1))
+        ]
     parts = [ground, _wall_points(rng)] + [_object_points(o, t, rng) for o in OBJECTS]
     points = np.vstack(parts).astype(np.float32)
     points = points[rng.permutation(len(points))]
@@ -935,11 +1001,18 @@ def _generate(root: Path, use_espeak: bool = True) -> None:
             for t, f in zip(clap_times, CLAP_FRAMES, strict=True)
         ],
         "objects": [
-            {"id": o.id, "label": o.label, "kitti_type": o.kitti_type, "size": list(o.size),
-             "yaw": o.yaw, "start": list(o.start), "velocity": list(o.velocity),
-             "video_color": list(o.color)}
+            {
+                "id": o.id,
+                "label": o.label,
+                "kitti_type": o.kitti_type,
+                "size": list(o.size),
+                "yaw": o.yaw,
+                "start": list(o.start),
+                "velocity": list(o.velocity),
+                "video_color": list(o.color),
+            }
             for o in OBJECTS
-        ],  # fmt: skip
+        ],
         "lidar": {
             "frame": "x forward, y left, z up (metres); KITTI velodyne .bin float32 x,y,z,i",
             "rate_hz": LIDAR_HZ,
@@ -961,10 +1034,15 @@ def _generate(root: Path, use_espeak: bool = True) -> None:
     marker = {
         "version": SCENE_VERSION,
         "files": [
-            "video.mp4", "audio.wav", "second_audio.wav", "transcript.vtt", "calib.txt",
-            "ground_truth.json", *(s["file"] for s in sweeps),
+            "video.mp4",
+            "audio.wav",
+            "second_audio.wav",
+            "transcript.vtt",
+            "calib.txt",
+            "ground_truth.json",
+            *(s["file"] for s in sweeps),
         ],
-    }  # fmt: skip
+    }
     (root / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
 
 

@@ -110,7 +110,9 @@ class Session:
         role: str = "annotator",
         stage: int = 1,
     ) -> None:
-        annotator = annotator or os.environ.get("ACCORD_ANNOTATOR") or os.environ.get("USER") or "anonymous"
+        annotator = (
+            annotator or os.environ.get("ACCORD_ANNOTATOR") or os.environ.get("USER") or "anonymous"
+        )
         if not isinstance(annotator, str) or not annotator.strip():
             raise ValidationError("annotator", "a non-empty name", annotator)
         if role not in ROLES:
@@ -181,7 +183,9 @@ class Session:
             raise TaxonomyError(
                 "taxonomy.version", f"a version ≥ the stored v{latest.version}", taxonomy.version
             )
-        self._commit("taxonomy.set", "admin", *cmds.set_taxonomy(self, {"taxonomy": taxonomy.to_dict()}))
+        self._commit(
+            "taxonomy.set", "admin", *cmds.set_taxonomy(self, {"taxonomy": taxonomy.to_dict()})
+        )
         return taxonomy
 
     def set_taxonomy(self, taxonomy: Taxonomy) -> Taxonomy:
@@ -223,7 +227,9 @@ class Session:
         items = self.items_by_id
         if item_id not in items:
             shown = sorted(items)[:10]
-            raise NotFoundError("item", f"an item id of this session ({shown or 'none yet'})", item_id)
+            raise NotFoundError(
+                "item", f"an item id of this session ({shown or 'none yet'})", item_id
+            )
         return items[item_id]
 
     def stream(self, item_id: str, stream: str) -> Stream:
@@ -258,19 +264,32 @@ class Session:
             raise ValidationError("add_item(item_id)", "an id not used by another item", item_id)
         streams, calibrations = build_streams(
             item_id,
-            video=video, audio=audio, transcript=transcript, text=text, image=image,
-            lidar=lidar, calibration=calibration, clocks=clocks or {},
-        )  # fmt: skip
+            video=video,
+            audio=audio,
+            transcript=transcript,
+            text=text,
+            image=image,
+            lidar=lidar,
+            calibration=calibration,
+            clocks=clocks or {},
+        )
         item_rec = {
             "id": item_id,
             "meta": dict(meta or {}),
             "calibrations": {k: c.to_dict() for k, c in calibrations.items()},
         }
-        self.apply({"type": "item.add", "item": item_rec, "streams": [s.to_dict() for s in streams]})
+        self.apply(
+            {"type": "item.add", "item": item_rec, "streams": [s.to_dict() for s in streams]}
+        )
         return self.item(item_id)
 
     def set_clock(
-        self, item: str, stream: str, offset: float | None = None, rate: float | None = None, *,
+        self,
+        item: str,
+        stream: str,
+        offset: float | None = None,
+        rate: float | None = None,
+        *,
         drift_ppm: float | None = None,
     ) -> Clock:
         """Change a stream's clock (versioned through the event log; undoable)."""
@@ -311,8 +330,14 @@ class Session:
             return self._commit(ctype, kind, changes, ids, uuid=command.get("uuid"))
 
     def _commit(
-        self, ctype: str, kind: str, changes: list[Change], ids: list[str],
-        *, undoes: int | None = None, uuid: str | None = None,
+        self,
+        ctype: str,
+        kind: str,
+        changes: list[Change],
+        ids: list[str],
+        *,
+        undoes: int | None = None,
+        uuid: str | None = None,
     ) -> Result:
         record = self.store.commit(
             annotator=self.annotator, type=ctype, kind=kind, changes=changes, undoes=undoes
@@ -351,8 +376,15 @@ class Session:
             reply.update(ok=False, error=exc.to_dict())
         except Exception as exc:  # a bug: report it to the page rather than hang it
             log.exception("command %r failed", message.get("type"))
-            reply.update(ok=False, error={"error": type(exc).__name__, "message": str(exc),
-                                          "where": "command", "expected": None})
+            reply.update(
+                ok=False,
+                error={
+                    "error": type(exc).__name__,
+                    "message": str(exc),
+                    "where": "command",
+                    "expected": None,
+                },
+            )
         else:
             reply.update(ok=True, result={"command": result.command.id, "ids": list(result.ids)})
         return reply
@@ -399,30 +431,40 @@ class Session:
             current = self.store.get(e.target, e.id)
             if e.op == "create":
                 assert e.after is not None
-                self._check_unchanged(e, current, e.after["revision"])
+                self._check_unchanged(e, current)
                 changes.append(Change(e.target, e.id, "delete", current, None))
             elif e.op == "update":
                 assert e.after is not None and e.before is not None
-                self._check_unchanged(e, current, e.after["revision"])
+                self._check_unchanged(e, current)
                 assert current is not None
                 after = {**e.before, "revision": current["revision"] + 1, "updated_at": now}
                 changes.append(Change(e.target, e.id, "update", current, after))
             else:  # delete → re-create
                 assert e.before is not None
                 if current is not None:
-                    raise ConflictError(f"{e.target} {e.id}", "no record with this id", "it exists again")
-                after = {**e.before, "revision": e.before["revision"] + 1, "updated_at": now}
+                    raise ConflictError(
+                        f"{e.target} {e.id}", "no record with this id", "it exists again"
+                    )
+                last = self.store.events(target=e.target, id=e.id)[-1]
+                revision = int((last.before or {}).get("revision", e.before["revision"]))
+                after = {**e.before, "revision": revision + 1, "updated_at": now}
                 changes.append(Change(e.target, e.id, "create", None, after))
         return changes
 
-    @staticmethod
-    def _check_unchanged(e: Event, current: dict[str, Any] | None, revision: int) -> None:
+    def _check_unchanged(self, e: Event, current: dict[str, Any] | None) -> None:
+        """Refuse to undo ``e`` unless its record still holds what ``e`` left."""
         if current is None:
             raise ConflictError(f"{e.target} {e.id}", "the record to still exist", "deleted since")
-        if current["revision"] != revision:
+        volatile = ("revision", "updated_at")
+        left = {k: v for k, v in (e.after or {}).items() if k not in volatile}
+        now = {k: v for k, v in current.items() if k not in volatile}
+        if left != now:
+            last = self.store.events(target=e.target, id=e.id)[-1]
             raise ConflictError(
-                f"{e.target} {e.id}.revision", f"revision {revision}", current["revision"],
-                detail=f"changed since by {current.get('annotator', 'someone')}; cannot undo",
+                f"{e.target} {e.id}",
+                "the state this command left",
+                f"revision {current['revision']}",
+                detail=f"changed since by {last.annotator}; cannot undo",
             )
 
     def undo(self) -> Result:
@@ -495,8 +537,9 @@ class Session:
             for e in new:
                 by_command.setdefault(e.command, []).append(e)
             for cid, events in by_command.items():
-                rec = CommandRecord(cid, events[0].ts, events[0].annotator, "remote", "remote", None,
-                                    tuple(events))
+                rec = CommandRecord(
+                    cid, events[0].ts, events[0].annotator, "remote", "remote", None, tuple(events)
+                )
                 self._notify(Result(rec, tuple(dict.fromkeys(e.id for e in events))))
             return new
 
@@ -527,9 +570,19 @@ class Session:
             kind = "tag" if geometry is None else None
         if kind is None:
             raise CommandError("annotate(kind=...)", "a geometry kind for a plain value", geometry)
-        payload = {"type": "annotation.add", "item": item, "stream": stream, "label": label,
-                   "kind": kind, "geometry": geometry, "frame": frame,
-                   "attributes": dict(attributes or {}), "track": track, "entity": entity, **extra}  # fmt: skip
+        payload = {
+            "type": "annotation.add",
+            "item": item,
+            "stream": stream,
+            "label": label,
+            "kind": kind,
+            "geometry": geometry,
+            "frame": frame,
+            "attributes": dict(attributes or {}),
+            "track": track,
+            "entity": entity,
+            **extra,
+        }
         result = self.apply(payload)
         assert result.id is not None
         return result.id
@@ -539,7 +592,9 @@ class Session:
         if isinstance(fields.get("geometry"), Geometry):
             g = fields["geometry"]
             fields["kind"], fields["geometry"] = g.kind, g.to_dict()
-        self.apply({"type": "annotation.update", "id": annotation_id, "revision": revision, **fields})
+        self.apply(
+            {"type": "annotation.update", "id": annotation_id, "revision": revision, **fields}
+        )
         rec = self.store.get("annotation", annotation_id)
         assert rec is not None
         return int(rec["revision"])
@@ -550,17 +605,28 @@ class Session:
 
     def link(self, source: str, target: str, type: str, **attributes: Any) -> str:
         """Link two annotations with a typed, directed link; returns its id."""
-        r = self.apply({"type": "link.add", "source": source, "target": target, "link_type": type,
-                        "attributes": attributes})  # fmt: skip
+        r = self.apply(
+            {
+                "type": "link.add",
+                "source": source,
+                "target": target,
+                "link_type": type,
+                "attributes": attributes,
+            }
+        )
         assert r.id is not None
         return r.id
 
     def unlink(self, link_id: str) -> None:
         self.apply({"type": "link.delete", "id": link_id})
 
-    def new_entity(self, members: Iterable[str] = (), *, label: str | None = None, name: str = "") -> str:
+    def new_entity(
+        self, members: Iterable[str] = (), *, label: str | None = None, name: str = ""
+    ) -> str:
         """Create an entity grouping ``members`` (annotation ids); returns its id."""
-        r = self.apply({"type": "entity.add", "members": list(members), "label": label, "name": name})
+        r = self.apply(
+            {"type": "entity.add", "members": list(members), "label": label, "name": name}
+        )
         assert r.id is not None
         return r.id
 
@@ -590,8 +656,10 @@ class Session:
 
     def links_touching(self, annotation_id: str) -> list[dict[str, Any]]:
         """Current link records with ``annotation_id`` at either end."""
-        return [*self.store.records("link", source=annotation_id),
-                *self.store.records("link", target=annotation_id)]  # fmt: skip
+        return [
+            *self.store.records("link", source=annotation_id),
+            *self.store.records("link", target=annotation_id),
+        ]
 
     # -- views ---------------------------------------------------------------------
     def _refresh_if_changed(self) -> None:
@@ -642,7 +710,9 @@ class Session:
             if seg.any():
                 t_start[seg] = [g["start"] for g in geoms[seg]]
                 t_end[seg] = [g["end"] for g in geoms[seg]]
-            for (item_id, stream_name), idx in df.groupby(["item", "stream"], sort=False).indices.items():
+            for (item_id, stream_name), idx in df.groupby(
+                ["item", "stream"], sort=False
+            ).indices.items():
                 st = self.items_by_id.get(item_id, Item(item_id)).streams.get(stream_name)
                 if st is None:
                     continue
@@ -705,7 +775,11 @@ class Session:
         return self._cached("items", self._items_frame)
 
     def _items_frame(self) -> pd.DataFrame:
-        counts = self.store.frame("annotation")["item"].value_counts() if self.store.count("annotation") else {}
+        counts = (
+            self.store.frame("annotation")["item"].value_counts()
+            if self.store.count("annotation")
+            else {}
+        )
         rows = [
             {
                 "item": it.id,
@@ -728,8 +802,20 @@ class Session:
 
     def _streams_frame(self) -> pd.DataFrame:
         rows = [s.to_record() for it in self.items_by_id.values() for s in it.streams.values()]
-        cols = ["item", "stream", "modality", "uri", "offset", "rate", "duration", "frames",
-                "width", "height", "sample_rate", "sensor"]  # fmt: skip
+        cols = [
+            "item",
+            "stream",
+            "modality",
+            "uri",
+            "offset",
+            "rate",
+            "duration",
+            "frames",
+            "width",
+            "height",
+            "sample_rate",
+            "sensor",
+        ]
         return pd.DataFrame(rows, columns=cols)
 
     @property
@@ -749,10 +835,31 @@ class Session:
 
 
 def _events_frame(events: list[Event]) -> pd.DataFrame:
-    cols = ["seq", "command", "time", "annotator", "target", "id", "op", "revision", "before", "after"]
+    cols = [
+        "seq",
+        "command",
+        "time",
+        "annotator",
+        "target",
+        "id",
+        "op",
+        "revision",
+        "before",
+        "after",
+    ]
     rows = [
-        (e.seq, e.command, pd.Timestamp(e.ts, unit="s", tz="UTC"), e.annotator, e.target, e.id, e.op,
-         (e.after or e.before or {}).get("revision"), e.before, e.after)
+        (
+            e.seq,
+            e.command,
+            pd.Timestamp(e.ts, unit="s", tz="UTC"),
+            e.annotator,
+            e.target,
+            e.id,
+            e.op,
+            (e.after or e.before or {}).get("revision"),
+            e.before,
+            e.after,
+        )
         for e in events
     ]
     return pd.DataFrame(rows, columns=cols)

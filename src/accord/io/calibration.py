@@ -39,7 +39,9 @@ def read_calibration(path: str | os.PathLike[str]) -> dict[str, Calibration]:
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise CalibrationError(str(p), "calibration JSON", detail=str(exc)) from exc
         if not isinstance(data, dict) or not isinstance(data.get("sensors"), dict):
-            raise CalibrationError(f"{p.name}: sensors", "a mapping of sensor name → calibration", data)
+            raise CalibrationError(
+                f"{p.name}: sensors", "a mapping of sensor name → calibration", data
+            )
         return {
             name: Calibration.from_dict({"sensor": name, **spec}, f"{p.name}: sensors.{name}")
             for name, spec in data["sensors"].items()
@@ -60,7 +62,9 @@ def read_kitti_matrices(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         try:
             out[key.strip()] = np.array([float(v) for v in values.split()], dtype=np.float64)
         except ValueError as exc:
-            raise CalibrationError(f"{p.name} line {lineno}", "numbers after the key", values[:60]) from exc
+            raise CalibrationError(
+                f"{p.name} line {lineno}", "numbers after the key", values[:60]
+            ) from exc
     return out
 
 
@@ -97,7 +101,9 @@ def read_kitti_calibration(path: str | os.PathLike[str]) -> dict[str, Calibratio
         # R0_rect and Tr are rotations up to file precision: re-orthonormalise
         u, _, vt = np.linalg.svd(cam_from_velo[:3, :3])
         cam_from_velo[:3, :3] = u @ vt
-        out[f"cam{i}"] = Calibration(f"cam{i}", extrinsics=rigid_inverse(cam_from_velo), intrinsics=k)
+        out[f"cam{i}"] = Calibration(
+            f"cam{i}", extrinsics=rigid_inverse(cam_from_velo), intrinsics=k
+        )
     if "Tr_imu_to_velo" in m:
         imu = np.eye(4)
         imu[:3, :] = _shaped(m, "Tr_imu_to_velo", (3, 4), p.name)

@@ -78,7 +78,9 @@ def read_webvtt(path: str | os.PathLike[str]) -> Transcript:
 def parse_webvtt(text: str, source: str = "webvtt") -> Transcript:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if not lines or not re.match(r"^WEBVTT([ \t].*)?$", lines[0]):
-        raise FormatError(f"{source} line 1", "a first line 'WEBVTT'", lines[0][:40] if lines else "")
+        raise FormatError(
+            f"{source} line 1", "a first line 'WEBVTT'", lines[0][:40] if lines else ""
+        )
     cues: list[Cue] = []
     i = 1
     n = len(lines)
@@ -101,15 +103,22 @@ def parse_webvtt(text: str, source: str = "webvtt") -> Transcript:
             block = block[1:]
             block_start += 1
             if not block:
-                raise FormatError(f"{source} line {block_start}", "a cue timing line after the identifier", "")
+                raise FormatError(
+                    f"{source} line {block_start}", "a cue timing line after the identifier", ""
+                )
         m = _TIMING.match(block[0].strip())
         if not m:
-            raise FormatError(f"{source} line {block_start + 1}", "a timing 'hh:mm:ss.ttt --> hh:mm:ss.ttt'",
-                              block[0][:60])
+            raise FormatError(
+                f"{source} line {block_start + 1}",
+                "a timing 'hh:mm:ss.ttt --> hh:mm:ss.ttt'",
+                block[0][:60],
+            )
         start = _seconds(*m.group(1, 2, 3, 4))
         end = _seconds(*m.group(5, 6, 7, 8))
         if end < start:
-            raise FormatError(f"{source} line {block_start + 1}", "an end time ≥ the start time", block[0])
+            raise FormatError(
+                f"{source} line {block_start + 1}", "an end time ≥ the start time", block[0]
+            )
         settings = dict(s.split(":", 1) for s in (m.group(9) or "").split() if ":" in s)
         payload = "\n".join(block[1:])
         voice = _VOICE.search(payload)
@@ -135,7 +144,10 @@ def write_webvtt(transcript: Transcript, path: str | os.PathLike[str]) -> None:
         if c.identifier:
             out.append(c.identifier)
         settings = " ".join(f"{k}:{v}" for k, v in c.settings.items())
-        out.append(f"{format_timestamp(c.start)} --> {format_timestamp(c.end)}" + (f" {settings}" if settings else ""))
+        out.append(
+            f"{format_timestamp(c.start)} --> {format_timestamp(c.end)}"
+            + (f" {settings}" if settings else "")
+        )
         body = html.escape(c.text, quote=False)
         out.append(f"<v {c.speaker}>{body}" if c.speaker else body)
         out.append("")

@@ -249,6 +249,9 @@ def _decode_pts(
 # -- audio ------------------------------------------------------------------------------------
 
 _SF_CODECS = {"FLAC": "flac", "MPEG": "mp3"}
+# Containers whose index gives an exact stream duration; others (ADTS, Matroska, ...)
+# omit it or estimate it from the bit rate, so their samples are counted by decoding.
+_INDEXED_FORMATS = {"mov", "mp4", "m4a"}
 
 
 def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
@@ -291,7 +294,8 @@ def _probe_audio_av(path: str) -> AudioInfo:
         channels = int(ctx.channels)
         tb = Fraction(stream.time_base) if stream.time_base else None
         start = float(stream.start_time * tb) if stream.start_time is not None and tb else 0.0
-        if stream.duration and tb and rate:
+        indexed = bool(_INDEXED_FORMATS & set(container.format.name.split(",")))
+        if indexed and stream.duration and tb and rate:
             frames = round(stream.duration * tb * rate)
         else:
             frames = 0

@@ -59,11 +59,15 @@ class Calibration:
         where = f"calibration[{self.sensor!r}]"
         ext = _matrix(self.extrinsics, (4, 4), f"{where}.extrinsics")
         if not np.allclose(ext[3], [0, 0, 0, 1]):
-            raise CalibrationError(f"{where}.extrinsics", "a last row of [0, 0, 0, 1]", ext[3].tolist())
+            raise CalibrationError(
+                f"{where}.extrinsics", "a last row of [0, 0, 0, 1]", ext[3].tolist()
+            )
         rot = ext[:3, :3]
         if not np.allclose(rot.T @ rot, np.eye(3), atol=1e-5) or np.linalg.det(rot) <= 0:
             raise CalibrationError(
-                f"{where}.extrinsics", "a rotation (orthonormal, det +1) in the upper 3×3", rot.tolist()
+                f"{where}.extrinsics",
+                "a rotation (orthonormal, det +1) in the upper 3×3",
+                rot.tolist(),
             )
         object.__setattr__(self, "extrinsics", ext)
         if self.intrinsics is not None:
@@ -73,19 +77,25 @@ class Calibration:
                     f"{where}.intrinsics", "an invertible K with fx, fy > 0", k.tolist()
                 )
             if not np.allclose(k[2], [0, 0, 1]):
-                raise CalibrationError(f"{where}.intrinsics", "a last row of [0, 0, 1]", k[2].tolist())
+                raise CalibrationError(
+                    f"{where}.intrinsics", "a last row of [0, 0, 1]", k[2].tolist()
+                )
             object.__setattr__(self, "intrinsics", k)
         if self.distortion is not None:
             d = np.asarray(self.distortion, dtype=np.float64).ravel()
             if d.size not in (4, 5, 8) or not np.all(np.isfinite(d)):
                 raise CalibrationError(
-                    f"{where}.distortion", "4, 5 or 8 finite coefficients (k1, k2, p1, p2[, k3...])", d.tolist()
+                    f"{where}.distortion",
+                    "4, 5 or 8 finite coefficients (k1, k2, p1, p2[, k3...])",
+                    d.tolist(),
                 )
             object.__setattr__(self, "distortion", d)
         if self.image_size is not None:
             w, h = self.image_size
             if int(w) <= 0 or int(h) <= 0:
-                raise CalibrationError(f"{where}.image_size", "(width, height) > 0", self.image_size)
+                raise CalibrationError(
+                    f"{where}.image_size", "(width, height) > 0", self.image_size
+                )
             object.__setattr__(self, "image_size", (int(w), int(h)))
 
     @property
@@ -110,7 +120,9 @@ class Calibration:
         applied) and a mask of points with positive depth.
         """
         if self.intrinsics is None:
-            raise CalibrationError(f"calibration[{self.sensor!r}]", "a camera with intrinsics", None)
+            raise CalibrationError(
+                f"calibration[{self.sensor!r}]", "a camera with intrinsics", None
+            )
         pc = self.to_sensor(points_ref)
         z = pc[:, 2]
         in_front = z > 1e-9

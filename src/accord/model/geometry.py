@@ -47,8 +47,8 @@ __all__ = [
     "convex_polygon_intersection",
     "cuboid_corners",
     "parse_geometry",
-    "polygon_area",
     "points_in_cuboid",
+    "polygon_area",
     "segment_iou",
 ]
 
@@ -208,9 +208,13 @@ def _points(value: Any, where: str, columns: int, minimum: int) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise GeometryError(where, f"a list of [{'x, y' if columns == 2 else 'x, y, v'}]", value) from exc
+        raise GeometryError(
+            where, f"a list of [{'x, y' if columns == 2 else 'x, y, v'}]", value
+        ) from exc
     if arr.ndim != 2 or arr.shape[1] != columns:
-        raise GeometryError(where, f"an array of shape (N, {columns})", getattr(arr, "shape", value))
+        raise GeometryError(
+            where, f"an array of shape (N, {columns})", getattr(arr, "shape", value)
+        )
     if arr.shape[0] < minimum:
         raise GeometryError(where, f"at least {minimum} points", arr.shape[0])
     if not np.all(np.isfinite(arr)):
@@ -411,6 +415,7 @@ def parse_geometry(kind: Any, value: Any, where: str = "geometry") -> Geometry:
 def polygon_area(points: np.ndarray) -> float:
     """Unsigned area of a simple polygon (shoelace formula)."""
     p = np.asarray(points, dtype=np.float64)
+    p = p - p.mean(axis=0)  # centre first: far-away coordinates lose no precision
     x, y = p[:, 0], p[:, 1]
     return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
 
@@ -430,8 +435,12 @@ def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
     ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
     bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.clip(np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None)
-    ih = np.clip(np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None)
+    iw = np.clip(
+        np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, None, 0], b[None, :, 0]), 0, None
+    )
+    ih = np.clip(
+        np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, None, 1], b[None, :, 1]), 0, None
+    )
     inter = iw * ih
     union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -476,7 +485,7 @@ def _signed_area(p: np.ndarray) -> float:
     return 0.5 * float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))
 
 
-def _left_of(c1: np.ndarray, c2: np.ndarray):  # noqa: ANN202
+def _left_of(c1: np.ndarray, c2: np.ndarray):
     d = c2 - c1
 
     def inside(p: np.ndarray) -> bool:

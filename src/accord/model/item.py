@@ -80,14 +80,24 @@ class Stream:
             return
         start = self.timeline.start if self.timeline is not None else 0.0
         if not (start - 1e-6 <= t <= self.duration + 1e-6):
-            raise OutOfBoundsError(where, f"a time in [{start:g}, {self.duration:g}] s of stream "
-                                   f"{self.item}/{self.name}", t)
+            raise OutOfBoundsError(
+                where,
+                f"a time in [{start:g}, {self.duration:g}] s of stream {self.item}/{self.name}",
+                t,
+            )
 
     def check_frame(self, frame: int, where: str) -> None:
         if self.timeline is None:
-            raise OutOfBoundsError(where, f"no frame index: {self.modality} stream "
-                                   f"{self.item}/{self.name} has no frames", frame)
-        if isinstance(frame, bool) or not isinstance(frame, int) or not 0 <= frame < self.timeline.count:
+            raise OutOfBoundsError(
+                where,
+                f"no frame index: {self.modality} stream {self.item}/{self.name} has no frames",
+                frame,
+            )
+        if (
+            isinstance(frame, bool)
+            or not isinstance(frame, int)
+            or not 0 <= frame < self.timeline.count
+        ):
             raise OutOfBoundsError(where, f"a frame index in [0, {self.timeline.count - 1}]", frame)
 
     def to_record(self) -> dict[str, Any]:

@@ -147,7 +147,9 @@ class AttributeSpec:
         if self.default is not None:
             self.validate(self.default, f"{where}.default", error=TaxonomyError)
 
-    def validate(self, value: Any, where: str, error: type[ValidationError] = ValidationError) -> Any:
+    def validate(
+        self, value: Any, where: str, error: type[ValidationError] = ValidationError
+    ) -> Any:
         """Return ``value`` normalised, or raise ``error`` saying what was expected."""
         t = self.type
         if t == "bool":
@@ -157,7 +159,11 @@ class AttributeSpec:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise error(where, "an integer", value)
         elif t == "float":
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+            ):
                 raise error(where, "a finite number", value)
             value = float(value)
         elif t == "text":
@@ -253,7 +259,16 @@ class LabelClass:
         m = _require_mapping(data, where)
         _check_keys(
             m,
-            ("name", "parent", "color", "hotkey", "guidelines", "geometries", "attributes", "keypoints"),
+            (
+                "name",
+                "parent",
+                "color",
+                "hotkey",
+                "guidelines",
+                "geometries",
+                "attributes",
+                "keypoints",
+            ),
             where,
         )
         if "name" not in m:
@@ -272,7 +287,9 @@ class LabelClass:
         _require_mapping(geo, f"{where}.geometries")
         for modality, kinds in geo.items():
             if modality not in MODALITIES:
-                raise TaxonomyError(f"{where}.geometries", f"modalities among {list(MODALITIES)}", modality)
+                raise TaxonomyError(
+                    f"{where}.geometries", f"modalities among {list(MODALITIES)}", modality
+                )
             kinds_t = _str_list(kinds, f"{where}.geometries.{modality}")
             for k in kinds_t:
                 if k not in MODALITY_GEOMETRIES[modality]:
@@ -356,7 +373,9 @@ class LinkType:
             kinds = _str_list(m.get(end), f"{where}.{end}")
             for k in kinds:
                 if k not in GEOMETRY_KINDS:
-                    raise TaxonomyError(f"{where}.{end}", f"geometry kinds among {sorted(GEOMETRY_KINDS)}", k)
+                    raise TaxonomyError(
+                        f"{where}.{end}", f"geometry kinds among {sorted(GEOMETRY_KINDS)}", k
+                    )
             ends[end] = kinds
         return cls(
             name=_name(m["name"], f"{where}.name"),
@@ -401,10 +420,14 @@ class Rule:
         params = dict(_require_mapping(m.get("params") or {}, f"{where}.params"))
         missing = sorted(RULE_KINDS[kind] - set(params))
         if missing:
-            raise TaxonomyError(f"{where}.params", f"parameters {sorted(RULE_KINDS[kind])}", sorted(params))
+            raise TaxonomyError(
+                f"{where}.params", f"parameters {sorted(RULE_KINDS[kind])}", sorted(params)
+            )
         for key in ("from", "to"):
             if key in params and params[key] not in MODALITIES:
-                raise TaxonomyError(f"{where}.params.{key}", f"a modality among {list(MODALITIES)}", params[key])
+                raise TaxonomyError(
+                    f"{where}.params.{key}", f"a modality among {list(MODALITIES)}", params[key]
+                )
         severity = m.get("severity", "error")
         if severity not in SEVERITIES:
             raise TaxonomyError(f"{where}.severity", f"one of {list(SEVERITIES)}", severity)
@@ -449,11 +472,15 @@ class Taxonomy:
             "version": version,
             "description": description,
             "classes": [
-                c.to_dict() if isinstance(c, LabelClass) else ({"name": c} if isinstance(c, str) else c)
+                c.to_dict()
+                if isinstance(c, LabelClass)
+                else ({"name": c} if isinstance(c, str) else c)
                 for c in classes
             ],
             "link_types": [
-                lt.to_dict() if isinstance(lt, LinkType) else ({"name": lt} if isinstance(lt, str) else lt)
+                lt.to_dict()
+                if isinstance(lt, LinkType)
+                else ({"name": lt} if isinstance(lt, str) else lt)
                 for lt in link_types
             ],
             "rules": [r.to_dict() if isinstance(r, Rule) else r for r in rules],
@@ -485,7 +512,9 @@ class Taxonomy:
         for i, lt_raw in enumerate(raw_links):
             lt = _prefixed(source, lambda x=lt_raw, i=i: LinkType.from_dict(x, f"link_types[{i}]"))
             if lt.name in links:
-                raise TaxonomyError(f"{source}: link_types[{i}].name", "a unique link type", lt.name)
+                raise TaxonomyError(
+                    f"{source}: link_types[{i}].name", "a unique link type", lt.name
+                )
             links[lt.name] = lt
         raw_rules = m.get("rules") or []
         if not isinstance(raw_rules, list):
@@ -518,7 +547,9 @@ class Taxonomy:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             place = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            raise TaxonomyError(f"{source}{place}", "valid YAML", detail=str(exc).splitlines()[0]) from exc
+            raise TaxonomyError(
+                f"{source}{place}", "valid YAML", detail=str(exc).splitlines()[0]
+            ) from exc
         return cls.from_dict(data, source)
 
     @classmethod
@@ -581,8 +612,11 @@ class Taxonomy:
         try:
             return self.classes[name]
         except (KeyError, TypeError):
-            raise UnknownLabelError(where, f"a class of taxonomy {self.name!r} v{self.version} "
-                                    f"({_preview(self.classes)})", name) from None
+            raise UnknownLabelError(
+                where,
+                f"a class of taxonomy {self.name!r} v{self.version} ({_preview(self.classes)})",
+                name,
+            ) from None
 
     def ancestors(self, name: str) -> list[str]:
         """Parents of ``name`` from nearest to root."""
@@ -652,7 +686,9 @@ class Taxonomy:
             elif spec.default is not None:
                 out[name] = spec.default
             elif spec.required:
-                raise ValidationError(f"{where}.{name}", f"a value for required attribute {name!r}", None)
+                raise ValidationError(
+                    f"{where}.{name}", f"a value for required attribute {name!r}", None
+                )
         return out
 
     def link_type(self, name: str, where: str = "link.type") -> LinkType:
@@ -670,13 +706,17 @@ class Taxonomy:
     def _validate(self) -> None:
         for name, cls in self.classes.items():
             if cls.parent is not None and cls.parent not in self.classes:
-                raise TaxonomyError(f"classes.{name}.parent", "the name of another class", cls.parent)
+                raise TaxonomyError(
+                    f"classes.{name}.parent", "the name of another class", cls.parent
+                )
         for name in self.classes:  # cycles
             seen = {name}
             parent = self.classes[name].parent
             while parent is not None:
                 if parent in seen:
-                    raise TaxonomyError(f"classes.{name}.parent", "a hierarchy without cycles", parent)
+                    raise TaxonomyError(
+                        f"classes.{name}.parent", "a hierarchy without cycles", parent
+                    )
                 seen.add(parent)
                 parent = self.classes[parent].parent
         keys: dict[str, str] = {}
@@ -684,7 +724,9 @@ class Taxonomy:
             if cls.hotkey:
                 if cls.hotkey in keys:
                     raise TaxonomyError(
-                        f"classes.{name}.hotkey", f"a key not used by {keys[cls.hotkey]!r}", cls.hotkey
+                        f"classes.{name}.hotkey",
+                        f"a key not used by {keys[cls.hotkey]!r}",
+                        cls.hotkey,
                     )
                 keys[cls.hotkey] = name
         for rule in self.rules:
@@ -715,7 +757,9 @@ def _preview(names: Mapping[str, Any], limit: int = 12) -> str:
 
 
 def _read(path_or_text: str | os.PathLike[str]) -> tuple[str, str]:
-    if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.lstrip().startswith("{")):
+    if isinstance(path_or_text, str) and (
+        "\n" in path_or_text or path_or_text.lstrip().startswith("{")
+    ):
         return path_or_text, "taxonomy text"
     path = Path(path_or_text)
     if not path.is_file():

@@ -61,9 +61,7 @@ class FrameTimeline:
         return cls(times[:-1], float(times[-1]), fr)
 
     @classmethod
-    def from_timestamps(
-        cls, timestamps: Any, end: float | None = None
-    ) -> FrameTimeline:
+    def from_timestamps(cls, timestamps: Any, end: float | None = None) -> FrameTimeline:
         """A timeline from real (possibly variable-rate) timestamps.
 
         Without ``end`` the last frame lasts as long as the median interval.
@@ -127,11 +125,9 @@ class FrameTimeline:
         """
         if not np.isfinite(t):
             raise OutOfBoundsError("time", "a finite number of seconds", t)
-        if t < self.start - _EPS or t >= self.end - _EPS:
+        if t < self.start - _EPS or t >= self.end:
             if not clamp:
-                raise OutOfBoundsError(
-                    "time", f"a time in [{self.start:.6f}, {self.end:.6f}) s", t
-                )
+                raise OutOfBoundsError("time", f"a time in [{self.start:.6f}, {self.end:.6f}) s", t)
             return 0 if t < self.start else self.count - 1
         i = int(np.searchsorted(self.timestamps, t + _EPS, side="right")) - 1
         return min(max(i, 0), self.count - 1)
@@ -170,8 +166,10 @@ class FrameTimeline:
 
 def _as_fraction(rate: Fraction | float | str) -> Fraction:
     try:
-        fr = Fraction(rate) if not isinstance(rate, float) else Fraction(rate).limit_denominator(
-            1001
+        fr = (
+            Fraction(rate)
+            if not isinstance(rate, float)
+            else Fraction(rate).limit_denominator(1001)
         )
     except (ValueError, ZeroDivisionError, TypeError) as exc:
         raise ClockError("timeline.rate", "a frame rate like 30000/1001 or 25", rate) from exc

@@ -158,7 +158,8 @@ class SQLiteStore(Store):
             db.execute("BEGIN IMMEDIATE")
             try:
                 cur = db.execute(
-                    "INSERT INTO commands (ts, annotator, type, kind, undoes) VALUES (?, ?, ?, ?, ?)",
+                    "INSERT INTO commands (ts, annotator, type, kind, undoes) "
+                    "VALUES (?, ?, ?, ?, ?)",
                     (ts, annotator, type, kind, undoes),
                 )
                 command_id = int(cur.lastrowid or 0)
@@ -194,7 +195,9 @@ class SQLiteStore(Store):
                 raise
         first = last - len(event_rows) + 1
         events = tuple(
-            Event(first + i, command_id, ts, annotator, ch.target, ch.id, ch.op, ch.before, ch.after)
+            Event(
+                first + i, command_id, ts, annotator, ch.target, ch.id, ch.op, ch.before, ch.after
+            )
             for i, ch in enumerate(changes)
         )
         return CommandRecord(command_id, ts, annotator, type, kind, undoes, events)

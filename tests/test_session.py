@@ -1,0 +1,179 @@
+"""Session behaviour: views, times, undo/redo, history, clocks, several sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import accord as ac
+from accord.errors import ConflictError, NothingToRedoError, NothingToUndoError
+
+
+def test_annotations_view_has_stream_and_item_times(session: ac.Session, item: str) -> None:
+    session.set_clock(item, "video", offset=2.0, rate=1.0)
+    session.set_clock(item, "audio", offset=-0.5, drift_ppm=100)
+    box = session.annotate(item, "video", "car", ac.Box(10, 10, 50, 40), frame=30)
+    seg = session.annotate(
+        item, "audio", "speech", ac.TimeSegment(1.0, 2.5), attributes={"speaker": "Ana"}
+    )
+    tag = session.annotate(item, "cam", "scene")
+    df = session.annotations
+    assert list(df.loc[[box, seg, tag], "modality"]) == ["video", "audio", "image"]
+    assert df.loc[box, "frame"] == 30
+    assert df.loc[box, "t_start"] == pytest.approx(30 * 1001 / 30000)
+    assert df.loc[box, "t_end"] == pytest.approx(31 * 1001 / 30000)
+    assert df.loc[box, "item_start"] == pytest.approx(2.0 + 30 * 1001 / 30000)
+    assert df.loc[seg, "t_start"] == 1.0
+    assert df.loc[seg, "item_end"] == pytest.approx(-0.5 + 1.0001 * 2.5)
+    assert np.isnan(df.loc[tag, "t_start"])
+    assert df.loc[box, "attributes"] == {"occluded": False}  # default filled in
+    assert df.loc[seg, "attributes"] == {"speaker": "Ana"}
+
+
+def test_views_are_always_current(session: ac.Session, item: str) -> None:
+    assert session.annotations.empty
+    a = session.annotate(item, "cam", "car", ac.Box(1, 1, 5, 5))
+    assert len(session.annotations) == 1
+    session.update(a, geometry=ac.Box(2, 2, 5, 5))
+    assert session.annotations.loc[a, "geometry"] == {"x": 2, "y": 2, "w": 5, "h": 5}
+    session.delete(a)
+    assert session.annotations.empty
+    assert list(session.history_of(a)["op"]) == ["create", "update", "delete"]
+    items = session.items
+    assert items.loc[0, "item"] == item and items.loc[0, "annotations"] == 0
+    streams = session.streams.set_index("stream")
+    assert streams.loc["video", "frames"] == 300 and streams.loc["video", "width"] == 640
+
+
+def test_undo_redo_sequence(session: ac.Session, item: str) -> None:
+    a = session.annotate(item, "cam", "car", ac.Box(0, 0, 10, 10))
+    session.update(a, label="person")
+    session.update(a, geometry=ac.Box(5, 5, 10, 10))
+    session.undo()
+    assert session.get(a).geometry == ac.Box(0, 0, 10, 10)
+    session.undo()
+    assert session.get(a).label == "car"
+    assert session.get(a).attributes == {"occluded": False}
+    session.redo()
+    assert session.get(a).label == "person"
+    session.undo()
+    session.undo()
+    assert session.annotations.empty
+    with pytest.raises(NothingToUndoError):
+        session.undo()
+    session.redo()
+    assert session.get(a).label == "car"
+    # a new command clears the redo stack
+    session.annotate(item, "cam", "person", ac.Box(1, 1, 2, 2))
+    with pytest.raises(NothingToRedoError):
+        session.redo()
+    assert session.get(a).revision > 1  # revisions keep growing through undo
+
+
+def test_undo_is_per_annotator_and_survives_reopen(
+    store_path: Path, taxonomy, item: str, session
+) -> None:
+    bob = ac.Session(store_path, annotator="bob")
+    a = session.annotate(item, "cam", "car", ac.Box(0, 0, 10, 10))
+    b = bob.annotate(item, "cam", "car", ac.Box(20, 20, 10, 10))
+    session.undo()  # undoes ana's, not bob's
+    assert set(session.annotations.index) == {b}
+    bob.close()
+    bob2 = ac.Session(store_path, annotator="bob")
+    bob2.undo()
+    assert session.annotations.empty
+    bob2.redo()
+    assert set(bob2.annotations.index) == {b}
+    assert a not in bob2.annotations.index
+    bob2.close()
+
+
+def test_undo_refused_when_someone_changed_it_since(store_path: Path, item: str, session) -> None:
+    rev = ac.Session(store_path, annotator="rita", role="reviewer")
+    a = session.annotate(item, "cam", "car", ac.Box(0, 0, 10, 10))
+    rev.update(a, label="person")
+    seq = session.store.last_seq()
+    with pytest.raises(ConflictError) as info:
+        session.undo()
+    assert "rita" in str(info.value)
+    assert session.get(a).label == "person"
+    assert session.store.last_seq() == seq
+    rev.close()
+
+
+def test_stale_revision_from_a_view_is_rejected(session: ac.Session, item: str) -> None:
+    a = session.annotate(item, "cam", "car", ac.Box(0, 0, 10, 10))
+    r2 = session.update(a, label="person", revision=1)
+    assert r2 == 2
+    with pytest.raises(ConflictError):
+        session.update(a, label="car", revision=1)
+    assert session.get(a).label == "person"
+
+
+def test_clock_changes_are_versioned_and_undoable(session: ac.Session, item: str) -> None:
+    assert session.set_clock(item, "audio", offset=0.25).offset == 0.25
+    assert session.set_clock(item, "audio", drift_ppm=150).rate == pytest.approx(1.00015)
+    assert session.stream(item, "audio").clock.offset == 0.25
+    hist = session.history_of(f"{item}/audio")
+    assert list(hist["revision"]) == [1, 2, 3]
+    session.undo()
+    assert session.stream(item, "audio").clock == ac.Clock(0.25, 1.0)
+    session.undo()
+    assert session.stream(item, "audio").clock == ac.Clock()
+
+
+def test_observers_and_poll_across_sessions(store_path: Path, item: str, session) -> None:
+    other = ac.Session(store_path, annotator="bob")
+    seen: list[ac.Result] = []
+    session.observe(seen.append, item=item)
+    b = other.annotate(item, "cam", "car", ac.Box(1, 1, 3, 3))
+    assert b in session.annotations.index  # views see other connections' commits
+    assert seen == []  # observers hear them only on poll()
+    events = session.poll()
+    assert [e.id for e in events] == [b]
+    assert seen and seen[-1].ids == (b,)
+    assert session.poll() == []
+    other.close()
+
+
+def test_links_entities_and_views(session: ac.Session, item: str) -> None:
+    cub = session.annotate(
+        item, "lidar", "car", ac.Cuboid((10, 0, 0.8), (4.2, 1.8, 1.5), 0.1), frame=3
+    )
+    box = session.annotate(item, "video", "car", ac.Box(100, 100, 80, 60), frame=9)
+    seg = session.annotate(item, "transcript", "speech", ac.TextSpan(0, 5))
+    link = session.link(cub, box, "same_as")
+    session.link(seg, box, "speaks")
+    ent = session.new_entity([cub, box], label="car", name="red car")
+    links = session.links
+    assert links.loc[link, ["source_kind", "target_kind"]].tolist() == ["cuboid", "box"]
+    ents = session.entities
+    assert ents.loc[ent, "members"] == [cub, box]
+    assert ents.loc[ent, "modalities"] == ["pointcloud", "video"]
+    assert session.annotations.loc[box, "entity"] == ent
+    # merge: a second entity folds into the first
+    e2 = session.new_entity([seg])
+    session.merge_entities(ent, e2)
+    assert set(session.entities.loc[ent, "members"]) == {cub, box, seg}
+    assert e2 not in session.entities.index
+
+
+def test_bulk_add_is_one_command(session: ac.Session, item: str) -> None:
+    anns = [
+        {"item": item, "stream": "cam", "label": "car", "kind": "box", "geometry": [i, i, 5, 5]}
+        for i in range(100)
+    ]
+    r = session.apply({"type": "annotations.add", "annotations": anns})
+    assert len(r.ids) == 100 and len(session.annotations) == 100
+    session.undo()
+    assert session.annotations.empty
+
+
+def test_repr_and_reopen_uses_stored_taxonomy(store_path: Path, session, item) -> None:
+    assert "annotator='ana'" in repr(session)
+    again = ac.Session(store_path, annotator="zoe")
+    assert again.taxonomy.to_dict() == session.taxonomy.to_dict()
+    assert again.item(item).stream("video").timeline.count == 300
+    again.close()
