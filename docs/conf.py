@@ -63,4 +63,7 @@ html_theme_options = {
     "description": "Jupyter-native multimodal annotation",
     "fixed_sidebar": True,
     "show_relbars": True,
+    "page_width": "1240px",
+    "sidebar_width": "250px",
+    "body_max_width": "none",
 }

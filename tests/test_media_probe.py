@@ -245,7 +245,7 @@ def test_missing_files(tmp_path: Path) -> None:
 def test_text_file_renamed_mp4(tmp_path: Path) -> None:
     path = tmp_path / "notes.mp4"
     path.write_text("these are meeting notes, not a video\n" * 20)
-    with pytest.raises(CorruptMediaError, match="notes.mp4"):
+    with pytest.raises(CorruptMediaError, match=r"notes\.mp4"):
         probe_video(path)
     with pytest.raises(CorruptMediaError):
         probe_audio(path)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -105,8 +108,8 @@ def read_digits(img: np.ndarray, truth: dict) -> int:
 
 def project_box(calib: dict[str, np.ndarray], center, size, yaw) -> list[float] | None:
     """Clipped 2D box of a cuboid in image 2 (all corners are in front in this scene)."""
-    l, w, h = size
-    x = np.array([1, 1, -1, -1, 1, 1, -1, -1]) * l / 2
+    ln, w, h = size
+    x = np.array([1, 1, -1, -1, 1, 1, -1, -1]) * ln / 2
     y = np.array([1, -1, -1, 1, 1, -1, -1, 1]) * w / 2
     z = np.array([-1, -1, -1, -1, 1, 1, 1, 1]) * h / 2
     c, s = math.cos(yaw), math.sin(yaw)
@@ -184,6 +187,23 @@ def test_failed_generation_leaves_nothing(monkeypatch: pytest.MonkeyPatch, tmp_p
     with pytest.raises(RuntimeError, match="disk full"):
         samples.scene(tmp_path / "s")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_overwrite_regenerates_the_same_bytes(
+    sample_scene: samples.SampleScene, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(sample_scene.root, copy)
+    (copy / "audio.wav").write_bytes(b"damaged")
+    assert samples.scene(copy).audio.read_bytes() == b"damaged"  # complete: returned as is
+    regenerated = samples.scene(copy, overwrite=True)
+    names = ["video.mp4", "audio.wav", "second_audio.wav", "transcript.vtt", "calib.txt",
+             "ground_truth.json", "lidar/000000.bin", "lidar/000057.bin"]  # fmt: skip
+    for name in names:
+        digest = hashlib.sha256((regenerated.root / name).read_bytes()).hexdigest()
+        assert digest == hashlib.sha256((sample_scene.root / name).read_bytes()).hexdigest(), name
+    assert [p.name for p in tmp_path.iterdir()] == ["copy"]  # no temporary folders left
 
 
 def test_cli_prints_the_folder(sample_scene: samples.SampleScene) -> None:
@@ -306,7 +326,7 @@ def test_audio_energy_follows_the_truth(sample_scene: samples.SampleScene, truth
         [(r["start"], r["end"]) for r in truth["sentences"]]
         + [(c["time"], c["time"] + 0.15) for c in truth["claps"]]
     )
-    gaps = [(a[1] + 0.02, b[0] - 0.02) for a, b in zip(events, events[1:], strict=False)]
+    gaps = [(a[1] + 0.02, b[0] - 0.02) for a, b in itertools.pairwise(events)]
     assert len(gaps) >= 5
     for lo, hi in gaps:
         assert _rms(audio[int(lo * rate) : int(hi * rate)]) < 0.002, (lo, hi)
@@ -388,8 +408,8 @@ def _in_cuboid(points: np.ndarray, lidar: dict) -> np.ndarray:
     d = points[:, :3].astype(np.float64) - np.array(lidar["center"])
     c, s = math.cos(lidar["yaw"]), math.sin(lidar["yaw"])
     lx, ly = c * d[:, 0] + s * d[:, 1], -s * d[:, 0] + c * d[:, 1]
-    l, w, h = lidar["size"]
-    return (np.abs(lx) <= l / 2) & (np.abs(ly) <= w / 2) & (np.abs(d[:, 2]) <= h / 2)
+    ln, w, h = lidar["size"]
+    return (np.abs(lx) <= ln / 2) & (np.abs(ly) <= w / 2) & (np.abs(d[:, 2]) <= h / 2)
 
 
 def test_lidar_sweeps(sample_scene: samples.SampleScene, truth: dict) -> None:
@@ -470,8 +490,8 @@ def test_kitti_labels(truth: dict, calib: dict[str, np.ndarray]) -> None:
     for sweep in truth["lidar"]["sweeps"]:
         for obj in sweep["objects"]:
             lidar, kitti = obj["lidar"], obj["kitti"]
-            l, w, h = lidar["size"]
-            assert kitti["dimensions"] == [h, w, l]
+            ln, w, h = lidar["size"]
+            assert kitti["dimensions"] == [h, w, ln]
             bottom = np.array(lidar["center"]) - [0, 0, h / 2]
             np.testing.assert_allclose(kitti["location"], r0t @ bottom + t, atol=1e-5)
             expected_ry = (-lidar["yaw"] - math.pi / 2 + math.pi) % (2 * math.pi) - math.pi

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,43 @@ def test_repr_and_reopen_uses_stored_taxonomy(store_path: Path, session, item) -
     assert again.taxonomy.to_dict() == session.taxonomy.to_dict()
     assert again.item(item).stream("video").timeline.count == 300
     again.close()
+
+
+def test_patched_view_equals_a_fresh_rebuild(store_path: Path, session, item) -> None:
+    """The incrementally patched annotations frame matches one built from scratch."""
+    rng = np.random.default_rng(7)
+    other = ac.Session(store_path, annotator="bob", role="reviewer")
+    me = ac.Session(store_path, annotator="ana", role="reviewer")
+    session = me
+    ids: list[str] = []
+    _ = session.annotations  # start patching from here
+    for step in range(120):
+        op = rng.integers(0, 6)
+        actor = session if rng.random() < 0.7 else other
+        if op <= 1 or not ids:
+            frame = int(rng.integers(0, 300))
+            x = float(rng.integers(0, 500))
+            ids.append(actor.annotate(item, "video", "car", ac.Box(x, 5, 20, 20), frame=frame))
+        elif op == 2:
+            ids.append(actor.annotate(item, "audio", "speech", ac.TimeSegment(step / 20, 9.5)))
+        elif op == 3:
+            target = ids[int(rng.integers(0, len(ids)))]
+            if actor.get(target).kind == "box":
+                actor.update(target, label="person", frame=int(rng.integers(0, 300)))
+        elif op == 4:
+            actor.delete(ids.pop(int(rng.integers(0, len(ids)))))
+        else:
+            with contextlib.suppress(ac.AccordError):
+                session.undo()
+            ids = [i for i in ids if session.store.get("annotation", i) is not None]
+        if step % 10 == 0:
+            _ = session.annotations  # patch in small steps
+    patched = session.annotations.sort_index()
+    fresh_session = ac.Session(store_path, annotator="zed")
+    fresh = fresh_session.annotations.sort_index()
+    assert len(fresh) > 20
+    pd_testing = __import__("pandas").testing
+    pd_testing.assert_frame_equal(patched, fresh, check_like=False)
+    fresh_session.close()
+    other.close()
+    me.close()

@@ -108,24 +108,24 @@ class _Object:
 
 OBJECTS = (
     _Object(
-        "car-1",
-        "car",
-        "Car",
-        (4.2, 1.8, 1.5),
-        (200, 30, 30),
-        (14.0, 13.0),
-        (0.0, -2.6),
-        -math.pi / 2,
+        id="car-1",
+        label="car",
+        kitti_type="Car",
+        size=(4.2, 1.8, 1.5),
+        color=(200, 30, 30),
+        start=(14.0, 13.0),
+        velocity=(0.0, -2.6),
+        yaw=-math.pi / 2,
     ),
     _Object(
-        "person-1",
-        "person",
-        "Pedestrian",
-        (0.6, 0.6, 1.7),
-        (40, 80, 220),
-        (11.0, -2.2),
-        (-0.6, 0.0),
-        math.pi,
+        id="person-1",
+        label="person",
+        kitti_type="Pedestrian",
+        size=(0.6, 0.6, 1.7),
+        color=(40, 80, 220),
+        start=(11.0, -2.2),
+        velocity=(-0.6, 0.0),
+        yaw=math.pi,
     ),
 )
 
@@ -185,8 +185,8 @@ def _rect_to_image(calib: dict[str, np.ndarray], points: np.ndarray) -> np.ndarr
 
 def _cuboid_corners(center: np.ndarray, size: Sequence[float], yaw: float) -> np.ndarray:
     """The 8 corners (LiDAR frame) of a cuboid: bottom face first, then top."""
-    l, w, h = size
-    x = np.array([1, 1, -1, -1, 1, 1, -1, -1]) * l / 2
+    ln, w, h = size
+    x = np.array([1, 1, -1, -1, 1, 1, -1, -1]) * ln / 2
     y = np.array([1, -1, -1, 1, 1, -1, -1, 1]) * w / 2
     z = np.array([-1, -1, -1, -1, 1, 1, 1, 1]) * h / 2
     c, s = math.cos(yaw), math.sin(yaw)
@@ -242,8 +242,8 @@ def _points_in_cuboid(
     c, s = math.cos(yaw), math.sin(yaw)
     lx = c * d[:, 0] + s * d[:, 1]
     ly = -s * d[:, 0] + c * d[:, 1]
-    l, w, h = size
-    return (np.abs(lx) <= l / 2) & (np.abs(ly) <= w / 2) & (np.abs(d[:, 2]) <= h / 2)
+    ln, w, h = size
+    return (np.abs(lx) <= ln / 2) & (np.abs(ly) <= w / 2) & (np.abs(d[:, 2]) <= h / 2)
 
 
 def _wrap(angle: float) -> float:
@@ -253,7 +253,7 @@ def _wrap(angle: float) -> float:
 def _kitti_label(calib: dict[str, np.ndarray], obj: _Object, t: float) -> dict[str, Any]:
     """KITTI label fields (camera 0 rectified coordinates) of ``obj`` at item time ``t``."""
     center = obj.center(t)
-    l, w, h = obj.size
+    ln, w, h = obj.size
     bottom = center - np.array([0, 0, h / 2])
     loc = _velo_to_rect(calib, bottom[None])[0]
     heading = np.array([[math.cos(obj.yaw), math.sin(obj.yaw), 0.0]])
@@ -272,7 +272,7 @@ def _kitti_label(calib: dict[str, np.ndarray], obj: _Object, t: float) -> dict[s
         "occluded": 0,
         "alpha": round(alpha, 6),
         "bbox": [round(v, 3) for v in box] if box else None,
-        "dimensions": [h, w, l],
+        "dimensions": [h, w, ln],
         "location": [round(float(v), 6) for v in loc],
         "rotation_y": round(ry, 6),
     }
@@ -280,7 +280,7 @@ def _kitti_label(calib: dict[str, np.ndarray], obj: _Object, t: float) -> dict[s
         b = fields["bbox"]
         fields["line"] = (
             f"{obj.kitti_type} {fields['truncated']:.2f} 0 {alpha:.2f} "
-            f"{b[0]:.2f} {b[1]:.2f} {b[2]:.2f} {b[3]:.2f} {h:.2f} {w:.2f} {l:.2f} "
+            f"{b[0]:.2f} {b[1]:.2f} {b[2]:.2f} {b[3]:.2f} {h:.2f} {w:.2f} {ln:.2f} "
             f"{loc[0]:.2f} {loc[1]:.2f} {loc[2]:.2f} {ry:.2f}"
         )
     return fields
@@ -687,7 +687,7 @@ def _wall_points(rng: np.random.Generator) -> np.ndarray:
 def _object_points(obj: _Object, t: float, rng: np.random.Generator) -> np.ndarray:
     """Points on the faces of ``obj`` that face the sensor (and its top), inset 1–3 cm."""
     center = obj.center(t)
-    l, w, h = obj.size
+    ln, w, h = obj.size
     dist = float(np.hypot(center[0], center[1]))
     if obj.label == "car":
         total = int(np.clip(2500 * (12 / dist) ** 2, 300, 3000))
@@ -700,7 +700,7 @@ def _object_points(obj: _Object, t: float, rng: np.random.Generator) -> np.ndarr
     sensor_local = rot.T @ (-center)
     inset = 0.02
     faces = []  # (axis, sign, area)
-    for axis, (half, other) in enumerate(((l / 2, w * h), (w / 2, l * h), (h / 2, l * w))):
+    for axis, (half, other) in enumerate(((ln / 2, w * h), (w / 2, ln * h), (h / 2, ln * w))):
         for sign in (1.0, -1.0):
             if axis == 2 and sign < 0:
                 continue  # the bottom is hidden
@@ -710,8 +710,8 @@ def _object_points(obj: _Object, t: float, rng: np.random.Generator) -> np.ndarr
     counts = rng.multinomial(total, areas / areas.sum())
     local = []
     for (axis, sign, _), n in zip(faces, counts, strict=True):
-        p = rng.uniform(-0.5, 0.5, (n, 3)) * (np.array([l, w, h]) - 2 * inset)
-        p[:, axis] = sign * (np.array([l, w, h])[axis] / 2 - inset - rng.uniform(-0.01, 0.01, n))
+        p = rng.uniform(-0.5, 0.5, (n, 3)) * (np.array([ln, w, h]) - 2 * inset)
+        p[:, axis] = sign * (np.array([ln, w, h])[axis] / 2 - inset - rng.uniform(-0.01, 0.01, n))
         local.append(p)
     xyz = np.vstack(local) @ rot.T + center
     return np.hstack([xyz, rng.uniform(*intensity, (len(xyz), 1))])
@@ -997,7 +997,7 @@ def _generate(root: Path, use_espeak: bool = True) -> None:
         },
         "sentences": sentences,
         "claps": [
-            {"time": t, "frame": f, "sample": round(t * SAMPLE_RATE)}
+            {"time": round(t, 9), "frame": f, "sample": round(t * SAMPLE_RATE)}
             for t, f in zip(clap_times, CLAP_FRAMES, strict=True)
         ],
         "objects": [

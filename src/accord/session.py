@@ -132,6 +132,7 @@ class Session:
         self._commits = 0
         self._seen_seq = self.store.last_seq()
         self._stacks: tuple[list[int], list[int]] | None = None
+        self._view_seq = -1
         self.taxonomy = self._resolve_taxonomy(taxonomy)
 
     # -- lifecycle -------------------------------------------------------------
@@ -356,9 +357,6 @@ class Session:
             elif kind == "redo":
                 redo.pop()
                 undo.append(record.id)
-        if any(c.target in ("item", "stream") for c in changes):
-            self._items = None
-        self._invalidate()
         result = Result(record, tuple(ids), uuid)
         self._notify(result)
         return result
@@ -531,8 +529,6 @@ class Session:
             if not new:
                 return []
             self._seen_seq = new[-1].seq
-            self._items = None
-            self._invalidate()
             by_command: dict[int, list[Event]] = {}
             for e in new:
                 by_command.setdefault(e.command, []).append(e)
@@ -662,27 +658,54 @@ class Session:
         ]
 
     # -- views ---------------------------------------------------------------------
+    #: Above this many new events a view is rebuilt rather than patched.
+    _PATCH_LIMIT = 5_000
+
     def _refresh_if_changed(self) -> None:
-        version = getattr(self.store, "data_version", None)
-        if version is None:
+        """Bring cached items and views up to the newest event in the store.
+
+        Annotation changes (by this session or any other on the same store)
+        are patched into the cached ``annotations`` frame, so an edit costs
+        time proportional to the edit, not to the size of the project.
+        """
+        seq = self.store.last_seq()
+        if seq == self._view_seq:
             return
-        v = version()
-        if getattr(self, "_data_version", None) != v:
-            self._data_version = v
+        if self._view_seq < 0:
+            self._view_seq = seq
             self._items = None
-            self._invalidate()
+            self._cache.clear()
+            return
+        new = self.store.events(since=self._view_seq, limit=self._PATCH_LIMIT + 1)
+        if len(new) > self._PATCH_LIMIT or any(
+            e.target in ("item", "stream", "taxonomy") for e in new
+        ):
+            self._view_seq = seq
+            self._items = None
+            self._cache.clear()
+            return
+        self._view_seq = new[-1].seq if new else seq
+        patched = self._cache.get("annotations")
+        self._cache.clear()
+        annotation_events = [e for e in new if e.target == "annotation"]
+        if patched is not None:
+            self._cache["annotations"] = self._patch_annotations(patched, annotation_events)
 
     def _invalidate(self) -> None:
         self._cache.clear()
+        self._view_seq = -1
 
     def _cached(self, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         with self._lock:
             self._refresh_if_changed()
-            hit = self._cache.get(name)
-            if hit is None:
-                hit = (None, build())
-                self._cache[name] = hit
-            return hit[1].copy(deep=False)
+            df = self._cache.get(name)
+            if df is None:
+                seq = self.store.last_seq()  # events after this are re-applied (idempotent)
+                df = build()
+                self._cache[name] = df
+                if self._view_seq < 0:
+                    self._view_seq = seq
+            return df.copy(deep=False)
 
     @property
     def annotations(self) -> pd.DataFrame:
@@ -692,10 +715,44 @@ class Session:
         segment's bounds); ``item_start``/``item_end`` map them through the
         stream's clock.
         """
-        return self._cached("annotations", self._annotations_frame)
+        return self._cached("annotations", lambda: self._decorate(self.store.frame("annotation")))
 
-    def _annotations_frame(self) -> pd.DataFrame:
-        df = self.store.frame("annotation")
+    def _patch_annotations(self, df: pd.DataFrame, events: list[Event]) -> pd.DataFrame:
+        upserts: dict[str, dict[str, Any]] = {}
+        deletes: set[str] = set()
+        for e in events:
+            if e.op == "delete":
+                deletes.add(e.id)
+                upserts.pop(e.id, None)
+            else:
+                assert e.after is not None
+                upserts[e.id] = e.after
+                deletes.discard(e.id)
+        if deletes:
+            df = df.drop(index=[i for i in deletes if i in df.index])
+        if upserts:
+            cols = [c for c in df.columns if c not in _DERIVED]
+            raw = pd.DataFrame.from_records(list(upserts.values()), columns=cols)
+            rows = self._decorate(raw)
+            pos = df.index.get_indexer(rows.index)
+            known = pos >= 0
+            if known.any():
+                df = df.copy(deep=False)
+                at, new_rows = pos[known], rows[known]
+                few = len(at) <= 64
+                for j, c in enumerate(df.columns):
+                    new_col = new_rows[c]
+                    if few and _same_values([df.iat[p, j] for p in at], list(new_col)):
+                        continue  # only columns that changed are copied and patched
+                    col = df[c].copy()
+                    col.iloc[at] = new_col.to_numpy()
+                    df.isetitem(j, col)
+            if (~known).any():
+                df = pd.concat([df, rows[~known]]) if len(df) else rows[~known]
+        return df
+
+    def _decorate(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Add modality and stream/item times to raw annotation rows."""
         n = len(df)
         t_start = np.full(n, np.nan)
         t_end = np.full(n, np.nan)
@@ -705,15 +762,17 @@ class Session:
         if n:
             kinds = df["kind"].to_numpy()
             geoms = df["geometry"].to_numpy()
-            frames = df["frame"].to_numpy(dtype=float, na_value=np.nan)
+            frames = pd.to_numeric(df["frame"]).to_numpy(dtype=float, na_value=np.nan)
             seg = kinds == "time_segment"
             if seg.any():
                 t_start[seg] = [g["start"] for g in geoms[seg]]
                 t_end[seg] = [g["end"] for g in geoms[seg]]
+            items = self.items_by_id
             for (item_id, stream_name), idx in df.groupby(
                 ["item", "stream"], sort=False
             ).indices.items():
-                st = self.items_by_id.get(item_id, Item(item_id)).streams.get(stream_name)
+                it = items.get(item_id)
+                st = it.streams.get(stream_name) if it is not None else None
                 if st is None:
                     continue
                 modality[idx] = st.modality
@@ -729,6 +788,7 @@ class Session:
                         t_end[sub] = ends[f]
                 i_start[idx] = st.clock.to_item(t_start[idx])
                 i_end[idx] = st.clock.to_item(t_end[idx])
+        df = df.copy(deep=False)
         df.insert(3, "modality", modality)
         df["frame"] = df["frame"].astype("Int64")
         pos = df.columns.get_loc("frame") + 1
@@ -832,6 +892,28 @@ class Session:
 
     def new_uuid(self) -> str:
         return uuid.uuid4().hex
+
+
+_DERIVED = frozenset({"modality", "t_start", "t_end", "item_start", "item_end"})
+
+
+def _same_values(a: list[Any], b: list[Any]) -> bool:
+    """Element-wise equality that treats NaN/NA in the same place as equal."""
+    if len(a) != len(b):
+        return False
+    for x, y in zip(a, b, strict=True):
+        if x is y:
+            continue
+        x_na, y_na = pd.isna(x) if not isinstance(x, dict | list) else False, (
+            pd.isna(y) if not isinstance(y, dict | list) else False
+        )
+        if x_na or y_na:
+            if not (x_na and y_na):
+                return False
+            continue
+        if x != y:
+            return False
+    return True
 
 
 def _events_frame(events: list[Event]) -> pd.DataFrame:

@@ -1,0 +1,1 @@
+"""accord's performance suite: budgets measured as ratios against in-process baselines."""
