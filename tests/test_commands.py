@@ -457,7 +457,7 @@ def test_permissions_between_sessions(s: Session, db: Path) -> None:
         s.update(mine, revision=1, label="car")
     assert s.get(mine).label == "person"
     # ana's undo of her last command (the link) is refused: rita deleted the link since
-    with pytest.raises(ConflictError):
+    with pytest.raises(ConflictError, match=f"link {link}.*deleted since"):
         s.apply({"type": "undo"})
     bob.close()
     rita.close()

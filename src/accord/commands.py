@@ -3,7 +3,7 @@
 A command is a JSON-able mapping ``{"type": ..., "uuid": ..., **fields}`` —
 the same whether it comes from a widget in the browser or from a Python call.
 Each handler validates its fields against the taxonomy and the item, and
-returns the :class:`~accord.store.Change` s the store must commit atomically.
+returns the changes (:class:`~accord.store.Change`) the store must commit atomically.
 Handlers never write; a failed validation therefore changes nothing.
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from accord.errors import (
+    AccordError,
     CommandError,
     NotFoundError,
     OutOfBoundsError,
@@ -29,7 +30,7 @@ from accord.store.base import Change
 if TYPE_CHECKING:
     from accord.session import Session
 
-__all__ = ["COMMANDS", "new_id", "validate_annotation"]
+__all__ = ["COMMANDS", "UNDOABLE", "new_id", "validate_annotation"]
 
 Handler = Callable[["Session", Mapping[str, Any]], tuple[list[Change], list[str]]]
 COMMANDS: dict[str, Handler] = {}
@@ -137,12 +138,14 @@ def validate_annotation(
     if geometry.spatial and stream.width and stream.height:
         geometry.check_bounds(stream.width, stream.height, f"{where}.geometry")
     if kind == "time_segment":
+        if stream.duration is None:
+            raise OutOfBoundsError(
+                f"{where}.geometry",
+                f"a timed stream for a time_segment ({stream.name!r} has no duration)",
+                None,
+            )
         stream.check_time(geometry.start, f"{where}.geometry.start")  # type: ignore[attr-defined]
         stream.check_time(geometry.end, f"{where}.geometry.end")  # type: ignore[attr-defined]
-        if stream.duration is None and stream.modality != "text":
-            raise OutOfBoundsError(
-                f"{where}.geometry", f"a timed stream, {stream.name!r} has no duration", None
-            )
     if kind == "text_span":
         text = stream.text or ""
         if geometry.end > len(text):  # type: ignore[attr-defined]
@@ -420,6 +423,7 @@ def add_entity(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str
 def update_entity(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
     _check_fields(p, {"id", "revision", "label", "name", "attributes", "members"}, "entity")
     before = _current(s, "entity", p, "entity")
+    s.check_can_edit(before, "entity")
     now = time.time()
     fields = _entity_fields(s, p, "entity")
     changes = []
@@ -442,6 +446,7 @@ def update_entity(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[
 def delete_entity(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
     _check_fields(p, {"id", "revision"}, "entity")
     before = _current(s, "entity", p, "entity")
+    s.check_can_edit(before, "entity")
     now = time.time()
     members = [a["id"] for a in s.store.records("annotation", entity=before["id"])]
     changes = _member_changes(s, members, None, now, "entity.members")
@@ -460,6 +465,8 @@ def merge_entities(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list
     for i, ent_id in enumerate(ids):
         if ent_id not in found:
             raise NotFoundError(f"entity.merge.ids[{i}]", "an existing entity id", ent_id)
+    for ent_id in ids:
+        s.check_can_edit(found[ent_id], "entity")
     keep, now, changes = ids[0], time.time(), []
     for other in ids[1:]:
         members = [a["id"] for a in s.store.records("annotation", entity=other)]
@@ -473,27 +480,79 @@ def merge_entities(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list
 
 @command("item.add")
 def add_item(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
+    """Add an item with its streams and calibrations (records are fully validated)."""
+    from accord.model.calibration import Calibration
+    from accord.model.item import Stream, check_id
+
     _check_fields(p, {"item", "streams"}, "item")
     item = _field(p, "item", "item", "an item record")
-    if s.store.get("item", item["id"]) is not None:
-        raise ValidationError("item.id", "an id not used by another item", item["id"])
+    if not isinstance(item, Mapping):
+        raise CommandError("item.item", "a mapping with id, meta and calibrations", item)
+    _check_fields(item, {"id", "meta", "calibrations"}, "item.item")
+    item_id = check_id(item.get("id"), "item.id")
+    meta = item.get("meta") or {}
+    if not isinstance(meta, Mapping):
+        raise ValidationError("item.meta", "a mapping", meta)
+    cals = item.get("calibrations") or {}
+    if not isinstance(cals, Mapping):
+        raise ValidationError("item.calibrations", "a mapping of sensor name → calibration", cals)
+    for name, cal in cals.items():
+        Calibration.from_dict(cal, f"item.calibrations.{name}")
+    if s.store.get("item", item_id) is not None:
+        raise ValidationError("item.id", "an id not used by another item", item_id)
+    streams = p.get("streams") or []
+    if not isinstance(streams, list):
+        raise CommandError("item.streams", "a list of stream records", streams)
     now = time.time()
-    rec = {**item, "revision": 1, "created_at": now, "updated_at": now}
-    changes = [Change("item", item["id"], "create", None, rec)]
-    for st in p.get("streams") or []:
-        sid = f"{item['id']}/{st['name']}"
+    rec = {
+        "id": item_id,
+        "meta": dict(meta),
+        "calibrations": dict(cals),
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    changes = [Change("item", item_id, "create", None, rec)]
+    names: set[str] = set()
+    for i, st in enumerate(streams):
+        where = f"item.streams[{i}]"
+        if not isinstance(st, Mapping):
+            raise CommandError(where, "a stream record (Stream.to_dict())", st)
+        missing = [k for k in ("item", "name", "modality") if k not in st]
+        if missing:
+            raise CommandError(f"{where}.{missing[0]}", "a value", None)
+        if st["item"] != item_id:
+            raise ValidationError(f"{where}.item", f"the id of this item ({item_id!r})", st["item"])
+        try:
+            stream = Stream.from_dict(dict(st))
+        except AccordError as exc:
+            raise ValidationError(f"{where}: {exc.where}", exc.expected, exc.got) from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(
+                where, "a stream record (Stream.to_dict())", detail=str(exc)
+            ) from exc
+        if stream.sensor is not None and stream.sensor not in cals:
+            raise ValidationError(
+                f"{where}.sensor", f"a calibrated sensor {sorted(cals)}", stream.sensor
+            )
+        if stream.name in names:
+            raise ValidationError(
+                f"{where}.name", "a stream name unique within the item", stream.name
+            )
+        names.add(stream.name)
+        sid = f"{item_id}/{stream.name}"
         srec = {
             "id": sid,
-            "item": item["id"],
-            "name": st["name"],
-            "modality": st["modality"],
-            "data": st,
+            "item": item_id,
+            "name": stream.name,
+            "modality": stream.modality,
+            "data": stream.to_dict(),
             "revision": 1,
             "created_at": now,
             "updated_at": now,
         }
         changes.append(Change("stream", sid, "create", None, srec))
-    return changes, [item["id"]]
+    return changes, [item_id]
 
 
 @command("stream.clock")
@@ -501,13 +560,11 @@ def set_clock(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]
     _check_fields(p, {"item", "stream", "offset", "rate", "drift_ppm", "revision"}, "clock")
     item = s.item(_field(p, "item", "clock", "an item id"))
     stream = item.stream(_field(p, "stream", "clock", "a stream name"))
-    clock_fields = {k: p[k] for k in ("offset", "rate", "drift_ppm") if k in p}
-    clock = Clock.from_dict(
-        {**stream.clock.to_dict(), **clock_fields}
-        if "drift_ppm" not in p
-        else {"offset": p.get("offset", stream.clock.offset), "drift_ppm": p["drift_ppm"]},
-        "clock",
-    )
+    fields = {k: p[k] for k in ("offset", "rate", "drift_ppm") if k in p}
+    if "drift_ppm" in fields:  # rate and drift_ppm together are refused by Clock.from_dict
+        clock = Clock.from_dict({"offset": stream.clock.offset, **fields}, "clock")
+    else:
+        clock = Clock.from_dict({**stream.clock.to_dict(), **fields}, "clock")
     sid = f"{item.id}/{stream.name}"
     before = _current(s, "stream", {"id": sid, "revision": p.get("revision")}, "clock")
     data = {**before["data"], "clock": clock.to_dict()}

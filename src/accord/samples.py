@@ -13,7 +13,8 @@ ground truth that ties them together:
   and drifts: its sample at stream time ``t`` holds the item time
   ``offset + rate * t``.
 - ``transcript.vtt``: one WebVTT cue per sentence with ``<v Speaker>`` tags.
-- ``lidar/NNNNNN.bin``: 100 KITTI-style sweeps (float32 x, y, z, intensity) at 10 Hz.
+- ``lidar/NNNNNN.bin``: 100 KITTI-style sweeps (float32 x, y, z, intensity) at 10 Hz,
+  with ``lidar/timestamps.txt`` (one sweep time in seconds per line).
 - ``calib.txt``: KITTI object-benchmark calibration (P0..P3, R0_rect, Tr_*).
 - ``ground_truth.json``: everything above, exactly (see ``SampleScene.truth``).
 
@@ -40,7 +41,7 @@ import numpy as np
 
 __all__ = ["SCENE_VERSION", "SampleScene", "scene"]
 
-SCENE_VERSION = "scene-v1"
+SCENE_VERSION = "scene-v2"
 GENERATOR_VERSION = "1"
 MARKER = "scene.json"
 
@@ -776,7 +777,7 @@ class SampleScene:
 
 
 def default_path() -> Path:
-    """``$ACCORD_SAMPLES_DIR/scene-v1``, else ``~/.cache/accord/samples/scene-v1``."""
+    """``$ACCORD_SAMPLES_DIR/scene-v2``, else ``~/.cache/accord/samples/scene-v2``."""
     base = os.environ.get("ACCORD_SAMPLES_DIR")
     parent = Path(base) if base else Path.home() / ".cache" / "accord" / "samples"
     return parent.expanduser() / SCENE_VERSION
@@ -888,6 +889,7 @@ def _generate(root: Path, use_espeak: bool = True) -> None:
     # lidar
     scene_paths.lidar.mkdir()
     sweeps = []
+    timestamp_lines: list[str] = []
     for k in range(N_SWEEPS):
         t = round(k / LIDAR_HZ, 6)
         points, counts = _sweep(k, t)
@@ -912,6 +914,7 @@ def _generate(root: Path, use_espeak: bool = True) -> None:
                     "num_points": counts[obj.id],
                 }
             )
+        timestamp_lines.append(f"{t:.6f}")
         sweeps.append(
             {
                 "index": k,
@@ -922,6 +925,8 @@ def _generate(root: Path, use_espeak: bool = True) -> None:
                 "objects": objects,
             }
         )
+    # one sweep time per line (seconds), as in KITTI raw's velodyne timestamps
+    (scene_paths.lidar / "timestamps.txt").write_text("\n".join(timestamp_lines) + "\n")
 
     truth = {
         "version": SCENE_VERSION,

@@ -249,6 +249,7 @@ class Session:
         calibration: Any = None,
         clocks: Mapping[str, Clock | Mapping[str, float]] | None = None,
         meta: Mapping[str, Any] | None = None,
+        **unknown: Any,
     ) -> Item:
         """Add an item from media paths, probing each file.
 
@@ -273,6 +274,7 @@ class Session:
             lidar=lidar,
             calibration=calibration,
             clocks=clocks or {},
+            **unknown,  # refused by name in build_streams
         )
         item_rec = {
             "id": item_id,
@@ -418,6 +420,10 @@ class Session:
                     if redo and redo[-1] == c.undoes:
                         redo.pop()
                     undo.append(c.id)
+                elif c.kind == "skip":  # an undo/redo refused by a conflict
+                    for stack in (undo, redo):
+                        if stack and stack[-1] == c.undoes:
+                            stack.pop()
             self._stacks = (undo, redo)
         return self._stacks
 
@@ -466,26 +472,42 @@ class Session:
             )
 
     def undo(self) -> Result:
-        """Undo this annotator's last command (refused if someone changed it since)."""
-        with self._lock:
-            undo, _ = self._undo_stacks()
-            if not undo:
-                raise NothingToUndoError("undo", f"a command by {self.annotator!r} to undo", None)
-            target = undo[-1]
-            changes = self._inverse(target)
-            ids = list(dict.fromkeys(c.id for c in changes))
-            return self._commit("undo", "undo", changes, ids, undoes=target)
+        """Undo this annotator's last command.
+
+        If someone changed its records since, the undo is refused with a
+        :class:`ConflictError` and that command is dropped from the undo
+        history (recorded in the log), so the next ``undo()`` reaches the
+        command before it.
+        """
+        return self._undo_or_redo("undo")
 
     def redo(self) -> Result:
         """Redo the command most recently undone by this annotator."""
+        return self._undo_or_redo("redo")
+
+    def _undo_or_redo(self, kind: str) -> Result:
         with self._lock:
-            _, redo = self._undo_stacks()
-            if not redo:
-                raise NothingToRedoError("redo", f"an undone command by {self.annotator!r}", None)
-            target = redo[-1]
-            changes = self._inverse(target)
+            self._refresh_if_changed()
+            undo, redo = self._undo_stacks()
+            stack = undo if kind == "undo" else redo
+            if not stack:
+                error = NothingToUndoError if kind == "undo" else NothingToRedoError
+                raise error(kind, f"a command by {self.annotator!r} to {kind}", None)
+            target = stack[-1]
+            try:
+                changes = self._inverse(target)
+            except ConflictError:
+                self.store.commit(
+                    annotator=self.annotator,
+                    type=f"{kind}.skip",
+                    kind="skip",
+                    changes=[],
+                    undoes=target,
+                )
+                stack.pop()
+                raise
             ids = list(dict.fromkeys(c.id for c in changes))
-            return self._commit("redo", "redo", changes, ids, undoes=target)
+            return self._commit(kind, kind, changes, ids, undoes=target)
 
     @property
     def can_undo(self) -> bool:
@@ -533,9 +555,7 @@ class Session:
             for e in new:
                 by_command.setdefault(e.command, []).append(e)
             for cid, events in by_command.items():
-                rec = CommandRecord(
-                    cid, events[0].ts, events[0].annotator, "remote", "remote", None, tuple(events)
-                )
+                rec = self.store.command(cid)  # the real type and kind, with its events
                 self._notify(Result(rec, tuple(dict.fromkeys(e.id for e in events))))
             return new
 
@@ -904,8 +924,9 @@ def _same_values(a: list[Any], b: list[Any]) -> bool:
     for x, y in zip(a, b, strict=True):
         if x is y:
             continue
-        x_na, y_na = pd.isna(x) if not isinstance(x, dict | list) else False, (
-            pd.isna(y) if not isinstance(y, dict | list) else False
+        x_na, y_na = (
+            pd.isna(x) if not isinstance(x, dict | list) else False,
+            (pd.isna(y) if not isinstance(y, dict | list) else False),
         )
         if x_na or y_na:
             if not (x_na and y_na):

@@ -80,8 +80,8 @@ def read_kitti_calibration(path: str | os.PathLike[str]) -> dict[str, Calibratio
     """Cameras ``cam0..cam3`` and ``velo`` (identity) in the Velodyne frame."""
     p = Path(path)
     m = read_kitti_matrices(p)
-    tr_key = "Tr_velo_to_cam" if "Tr_velo_to_cam" in m else "Tr_velo_cam"
-    r0_key = "R0_rect" if "R0_rect" in m else "R_rect"
+    tr_key = "Tr_velo_cam" if "Tr_velo_cam" in m and "Tr_velo_to_cam" not in m else "Tr_velo_to_cam"
+    r0_key = "R_rect" if "R_rect" in m and "R0_rect" not in m else "R0_rect"
     r0 = np.eye(4)
     r0[:3, :3] = _shaped(m, r0_key, (3, 3), p.name)
     tr = np.eye(4)

@@ -98,6 +98,12 @@ def parse_webvtt(text: str, source: str = "webvtt") -> Transcript:
         if head.startswith(("NOTE", "STYLE", "REGION")) and "-->" not in head:
             continue
         identifier = None
+        if "-->" not in head and re.match(r"^\s*(\d+:)?\d+:\d+[.,]\d+\s*-+>?", head):
+            raise FormatError(
+                f"{source} line {block_start + 1}",
+                "a timing 'hh:mm:ss.ttt --> hh:mm:ss.ttt'",
+                head[:60],
+            )
         if "-->" not in head:
             identifier = head
             block = block[1:]

@@ -1,4 +1,4 @@
-"""Turn media paths given to ``Session.add_item`` into probed :class:`Stream` s."""
+"""Turn media paths given to ``Session.add_item`` into probed :class:`Stream` objects."""
 
 from __future__ import annotations
 

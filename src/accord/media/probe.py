@@ -322,12 +322,21 @@ def _probe_audio_av(path: str) -> AudioInfo:
 # -- image ------------------------------------------------------------------------------------
 
 
+_TEXT_DEMUXERS = frozenset({"tty", "ansi", "bintext", "xbin", "idf", "adf", "subviewer", "srt"})
+
+
 def probe_image(path: str | os.PathLike[str]) -> tuple[int, int]:
     """Return ``(width, height)`` of an image (PNG, JPEG, ...) by decoding it with PyAV."""
     text = _check_exists(path, "an existing image file")
     with _open(text, "image") as container:
         if not container.streams.video:
             raise UnsupportedMediaError(where=text, expected="an image file")
+        codec = container.streams.video[0].codec_context.name
+        if container.format.name in _TEXT_DEMUXERS or codec in _TEXT_DEMUXERS:
+            # FFmpeg renders text files as images ("tty"/"ansi"): not an image
+            raise CorruptMediaError(
+                where=text, expected="an image file (PNG, JPEG, ...)", got=f"text ({codec})"
+            )
         try:
             frame = next(container.decode(video=0), None)
         except _AV_ERRORS as exc:

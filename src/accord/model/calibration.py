@@ -82,7 +82,14 @@ class Calibration:
                 )
             object.__setattr__(self, "intrinsics", k)
         if self.distortion is not None:
-            d = np.asarray(self.distortion, dtype=np.float64).ravel()
+            try:
+                d = np.asarray(self.distortion, dtype=np.float64).ravel()
+            except (TypeError, ValueError) as exc:
+                raise CalibrationError(
+                    f"{where}.distortion",
+                    "numeric coefficients (k1, k2, p1, p2[, k3...])",
+                    self.distortion,
+                ) from exc
             if d.size not in (4, 5, 8) or not np.all(np.isfinite(d)):
                 raise CalibrationError(
                     f"{where}.distortion",
@@ -91,7 +98,17 @@ class Calibration:
                 )
             object.__setattr__(self, "distortion", d)
         if self.image_size is not None:
-            w, h = self.image_size
+            size = self.image_size
+            if (
+                isinstance(size, str)
+                or not hasattr(size, "__len__")
+                or len(size) != 2
+                or not all(
+                    isinstance(v, int | np.integer) and not isinstance(v, bool) for v in size
+                )
+            ):
+                raise CalibrationError(f"{where}.image_size", "(width, height) as 2 integers", size)
+            w, h = size
             if int(w) <= 0 or int(h) <= 0:
                 raise CalibrationError(
                     f"{where}.image_size", "(width, height) > 0", self.image_size

@@ -4,8 +4,8 @@ Kinds (``Geometry.kind``):
 
 ========================  =====================================================
 ``box``                   axis-aligned ``x, y, w, h`` in pixels (top-left origin)
-``rotated_box``           ``cx, cy, w, h, angle`` (radians, counter-clockwise
-                          on screen = clockwise in image y-down coordinates)
+``rotated_box``           ``cx, cy, w, h, angle`` (radians; a positive angle
+                          turns the box clockwise on screen, image y pointing down)
 ``polygon``               ``points`` ``[[x, y], ...]`` (≥ 3, simple)
 ``keypoints``             ``points`` ``[[x, y, v], ...]``, COCO visibility
                           ``v`` ∈ {0 absent, 1 occluded, 2 visible}
@@ -50,6 +50,7 @@ __all__ = [
     "points_in_cuboid",
     "polygon_area",
     "segment_iou",
+    "self_intersection",
 ]
 
 
@@ -189,7 +190,8 @@ class RotatedBox(Geometry):
         return {"cx": self.cx, "cy": self.cy, "w": self.w, "h": self.h, "angle": self.angle}
 
     def corners(self) -> np.ndarray:
-        """The 4 corners, counter-clockwise in a y-up frame, as ``(4, 2)``."""
+        """The 4 corners as ``(4, 2)``: top-left, top-right, bottom-right, bottom-left
+        of the unrotated box, turned by ``angle`` (clockwise on screen)."""
         c, s = math.cos(self.angle), math.sin(self.angle)
         hw, hh = self.w / 2, self.h / 2
         local = np.array([[-hw, -hh], [hw, -hh], [hw, hh], [-hw, hh]])
@@ -235,6 +237,14 @@ class Polygon(Geometry):
         if isinstance(value, dict):
             value = _mapping(value, ("points",), where)["points"]
         arr = _points(value, f"{where}.points", 2, 3)
+        crossing = self_intersection(arr)
+        if crossing is not None:
+            i, j = crossing
+            raise GeometryError(
+                f"{where}.points",
+                "a simple polygon (edges that do not cross)",
+                f"edge {i}–{i + 1} crosses edge {j}–{(j + 1) % len(arr)}",
+            )
         if polygon_area(arr) <= 0:
             raise GeometryError(f"{where}.points", "a polygon with a non-zero area", "collinear")
         return cls(tuple((float(x), float(y)) for x, y in arr))
@@ -418,6 +428,40 @@ def polygon_area(points: np.ndarray) -> float:
     p = p - p.mean(axis=0)  # centre first: far-away coordinates lose no precision
     x, y = p[:, 0], p[:, 1]
     return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+
+
+def self_intersection(points: np.ndarray) -> tuple[int, int] | None:
+    """The first pair of non-adjacent edges ``(i, j)`` of a closed polygon that cross.
+
+    Vectorised over all edge pairs (fine for the few thousand vertices of a
+    hand-drawn polygon). Touching at a shared vertex does not count.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    n = len(p)
+    if n < 4:
+        return None
+    a, b = p, np.roll(p, -1, axis=0)
+
+    def orient(o: np.ndarray, u: np.ndarray, q: np.ndarray) -> np.ndarray:
+        return np.sign(
+            (u[..., 0] - o[..., 0]) * (q[..., 1] - o[..., 1])
+            - (u[..., 1] - o[..., 1]) * (q[..., 0] - o[..., 0])
+        )
+
+    aj, bj = a[None, :, :], b[None, :, :]
+    idx = np.arange(n)
+    for lo in range(0, n, 256):  # blocks of rows keep memory bounded
+        rows = idx[lo : lo + 256]
+        ai, bi = a[rows, None, :], b[rows, None, :]
+        o1, o2 = orient(ai, bi, aj), orient(ai, bi, bj)
+        o3, o4 = orient(aj, bj, ai), orient(aj, bj, bi)
+        cross = (o1 * o2 < 0) & (o3 * o4 < 0)
+        gap = np.abs(rows[:, None] - idx[None, :])
+        cross &= (gap > 1) & (gap < n - 1) & (idx[None, :] > rows[:, None])
+        hits = np.argwhere(cross)
+        if len(hits):
+            return int(rows[hits[0][0]]), int(hits[0][1])
+    return None
 
 
 def box_iou(a: Box, b: Box) -> float:

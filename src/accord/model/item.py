@@ -1,7 +1,7 @@
 """Items and their streams.
 
 An :class:`Item` is one unit of work (a clip, a scene, a document). It groups
-:class:`Stream` s, one per modality source, each with its own :class:`Clock`
+:class:`Stream` objects, one per modality source, each with its own :class:`Clock`
 into the item's timeline, and — for video and point-cloud sequences — a
 :class:`FrameTimeline` of real timestamps.
 """

@@ -144,6 +144,16 @@ class AttributeSpec:
             raise TaxonomyError(f"{where}.choices", "a non-empty list for a choice attribute", [])
         if len(set(self.choices)) != len(self.choices):
             raise TaxonomyError(f"{where}.choices", "distinct choices", list(self.choices))
+        for bound in ("minimum", "maximum"):
+            v = getattr(self, bound)
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+            ):
+                raise TaxonomyError(f"{where}.{bound}", "a finite number", v)
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise TaxonomyError(
+                f"{where}.maximum", f"a maximum ≥ the minimum ({self.minimum})", self.maximum
+            )
         if self.default is not None:
             self.validate(self.default, f"{where}.default", error=TaxonomyError)
 
@@ -496,6 +506,9 @@ class Taxonomy:
             raise TaxonomyError(f"{source}: version", "an integer ≥ 1", version)
         raw_classes = m.get("classes") or []
         if isinstance(raw_classes, Mapping):  # {name: spec} form
+            for k, v in raw_classes.items():
+                if v is not None and not isinstance(v, Mapping):
+                    raise TaxonomyError(f"{source}: classes.{k}", "a mapping of class fields", v)
             raw_classes = [{"name": k, **(v or {})} for k, v in raw_classes.items()]
         if not isinstance(raw_classes, list):
             raise TaxonomyError(f"{source}: classes", "a list (or mapping) of classes", raw_classes)
@@ -656,7 +669,7 @@ class Taxonomy:
         if kind not in MODALITY_GEOMETRIES.get(modality, frozenset()):
             raise GeometryNotAllowedError(
                 f"{where}.kind",
-                f"a geometry possible on a {modality} stream "
+                f"a geometry possible on {_article(modality)} {modality} stream "
                 f"({sorted(MODALITY_GEOMETRIES.get(modality, ()))})",
                 kind,
             )
@@ -739,6 +752,10 @@ class Taxonomy:
         ids = [r.id for r in self.rules]
         if len(set(ids)) != len(ids):
             raise TaxonomyError("rules", "unique rule ids", ids)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _prefixed(source: str, make: Any) -> Any:

@@ -54,7 +54,7 @@ class FrameTimeline:
     ) -> FrameTimeline:
         """A constant-rate timeline; ``rate`` may be ``"30000/1001"``."""
         fr = _as_fraction(rate)
-        if count <= 0:
+        if isinstance(count, bool) or not isinstance(count, int | np.integer) or count <= 0:
             raise ClockError("timeline.count", "a positive frame count", count)
         n = np.arange(count + 1, dtype=np.float64)
         times = start + n * (fr.denominator / fr.numerator)
@@ -66,7 +66,12 @@ class FrameTimeline:
 
         Without ``end`` the last frame lasts as long as the median interval.
         """
-        ts = np.sort(np.asarray(timestamps, dtype=np.float64))
+        try:
+            ts = np.sort(np.asarray(timestamps, dtype=np.float64))
+        except (TypeError, ValueError) as exc:
+            raise ClockError("timeline.timestamps", "numbers (seconds)", timestamps) from exc
+        if ts.ndim != 1 or ts.size == 0:
+            raise ClockError("timeline.timestamps", "a non-empty 1-D list of seconds", ts.shape)
         if end is None:
             step = float(np.median(np.diff(ts))) if ts.size > 1 else 1.0
             end = float(ts[-1]) + step

@@ -1,6 +1,6 @@
 """The store interface: an append-only event log plus current-state tables.
 
-The Session turns a validated command into :class:`Change` s; a store commits
+The Session turns a validated command into changes (:class:`Change`); a store commits
 them **atomically** as one command (one transaction): it checks each change
 against the current revision of its record, appends one event per change to
 the log and updates the current state. A stale change raises
