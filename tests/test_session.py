@@ -218,3 +218,42 @@ def test_patched_view_equals_a_fresh_rebuild(store_path: Path, session, item) ->
     fresh_session.close()
     other.close()
     me.close()
+
+
+def test_refused_undo_is_dropped_so_older_commands_can_be_undone(
+    store_path: Path, item: str, session
+) -> None:
+    rev = ac.Session(store_path, annotator="rita", role="reviewer")
+    first = session.annotate(item, "cam", "car", ac.Box(0, 0, 10, 10))
+    second = session.annotate(item, "cam", "car", ac.Box(50, 50, 10, 10))
+    rev.update(second, label="person")
+    with pytest.raises(ConflictError):
+        session.undo()
+    session.undo()  # reaches the command before the refused one
+    assert first not in session.annotations.index
+    assert session.get(second).label == "person"
+    # the skip is in the log, so a reopened session agrees
+    again = ac.Session(store_path, annotator="ana")
+    with pytest.raises(NothingToUndoError):
+        again.undo()
+    again.close()
+    rev.close()
+
+
+def test_poll_reports_the_real_command_type(store_path: Path, item: str, session) -> None:
+    other = ac.Session(store_path, annotator="bob")
+    seen: list[ac.Result] = []
+    session.observe(seen.append)
+    a = other.annotate(item, "cam", "car", ac.Box(1, 1, 3, 3))
+    other.update(a, label="person")
+    session.poll()
+    assert [r.command.type for r in seen] == ["annotation.add", "annotation.update"]
+    other.close()
+
+
+def test_self_intersecting_polygon_is_refused(session: ac.Session, item: str) -> None:
+    with pytest.raises(ac.errors.GeometryError, match="simple polygon"):
+        session.annotate(
+            item, "cam", "car", kind="polygon", geometry=[[0, 0], [9, 9], [9, 0], [0, 9]]
+        )
+    assert session.annotations.empty

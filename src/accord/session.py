@@ -896,7 +896,10 @@ class Session:
             "sample_rate",
             "sensor",
         ]
-        return pd.DataFrame(rows, columns=cols)
+        df = pd.DataFrame(rows, columns=cols)
+        for c in ("frames", "width", "height", "sample_rate"):
+            df[c] = df[c].astype("Int64")
+        return df
 
     @property
     def history(self) -> pd.DataFrame:
