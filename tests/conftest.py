@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import accord as ac
+from accord import samples
 from accord.model.timeline import FrameTimeline
 
 TAXONOMY_YAML = """
@@ -59,6 +60,12 @@ rules:
     classes: [car]
     params: {link_type: same_as, from: pointcloud, to: video}
 """
+
+
+@pytest.fixture(scope="session")
+def sample_scene(tmp_path_factory: pytest.TempPathFactory) -> samples.SampleScene:
+    """The generated sample scene, once per test session."""
+    return samples.scene(tmp_path_factory.getbasetemp() / "accord-sample-scene")
 
 
 @pytest.fixture

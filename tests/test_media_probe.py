@@ -27,26 +27,6 @@ from accord.media.probe import (
     probe_video,
 )
 
-
-@pytest.fixture(scope="session")
-def sample_scene(tmp_path_factory: pytest.TempPathFactory) -> samples.SampleScene:
-    """The sample scene, generated once per session (``scene`` is idempotent)."""
-    return samples.scene(tmp_path_factory.getbasetemp() / "accord-sample-scene")
-
-
-def read_barcode(img: np.ndarray, truth: dict) -> int:
-    """Read the frame index back from the barcode band (black block = 1, MSB first)."""
-    code = truth["video"]["barcode"]
-    y = (code["y0"] + code["y1"]) // 2
-    value = 0
-    for bit in range(code["bits"]):
-        x = code["x0"] + bit * code["block_width"] + code["block_width"] // 2
-        luma = img[y - 4 : y + 4, x - 4 : x + 4].mean()
-        assert luma < 60 or luma > 195, f"ambiguous barcode block {bit}: {luma}"
-        value = (value << 1) | int(luma < 128)
-    return value
-
-
 # -- the sample video -------------------------------------------------------------------------
 
 
@@ -71,14 +51,14 @@ def test_probe_sample_video(sample_scene: samples.SampleScene) -> None:
 def test_frame_at_is_exact(sample_scene: samples.SampleScene, index: int) -> None:
     img = frame_at(sample_scene.video, index)
     assert img.shape == (360, 640, 3) and img.dtype == np.uint8
-    assert read_barcode(img, sample_scene.truth) == index
+    assert samples.read_frame_index(img, sample_scene.truth) == index
 
 
 def test_frame_at_random_order_and_repeated(sample_scene: samples.SampleScene) -> None:
     truth = sample_scene.truth
     rng = np.random.default_rng(7)
     for index in rng.choice(300, size=12, replace=False):
-        assert read_barcode(frame_at(sample_scene.video, int(index)), truth) == index
+        assert samples.read_frame_index(frame_at(sample_scene.video, int(index)), truth) == index
 
 
 def test_frame_at_out_of_range(sample_scene: samples.SampleScene) -> None:

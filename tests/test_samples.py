@@ -27,12 +27,6 @@ W, H = 640, 360
 
 
 @pytest.fixture(scope="session")
-def sample_scene(tmp_path_factory: pytest.TempPathFactory) -> samples.SampleScene:
-    """The sample scene, generated once per session (``scene`` is idempotent)."""
-    return samples.scene(tmp_path_factory.getbasetemp() / "accord-sample-scene")
-
-
-@pytest.fixture(scope="session")
 def truth(sample_scene: samples.SampleScene) -> dict:
     return sample_scene.truth
 
@@ -57,16 +51,6 @@ def calib(sample_scene: samples.SampleScene) -> dict[str, np.ndarray]:
         out[key] = np.array([float(v) for v in values.split()]).reshape(shapes[key])
     assert list(out) == list(shapes)
     return out
-
-
-def read_barcode(img: np.ndarray, truth: dict) -> int:
-    code = truth["video"]["barcode"]
-    y = (code["y0"] + code["y1"]) // 2
-    value = 0
-    for bit in range(code["bits"]):
-        x = code["x0"] + bit * code["block_width"] + code["block_width"] // 2
-        value = (value << 1) | int(img[y - 4 : y + 4, x - 4 : x + 4].mean() < 128)
-    return value
 
 
 _SEVEN = {
@@ -249,7 +233,7 @@ def test_frames_show_their_index(
     sample_scene: samples.SampleScene, truth: dict, index: int
 ) -> None:
     img = frame_at(sample_scene.video, index)
-    assert read_barcode(img, truth) == index
+    assert samples.read_frame_index(img, truth) == index
     assert read_digits(img, truth) == index
 
 

@@ -33,8 +33,24 @@ from accord.session import Result, Session
 
 __version__ = "0.1.0"
 
-__all__ = [
+_LAZY = {"widgets": "accord.widgets", "samples": "accord.samples"}
+_LAZY_WIDGETS = ("RegionCanvas",)
+
+
+def __getattr__(name: str) -> object:
+    """Import widgets lazily: the label model never needs anywidget."""
+    import importlib
+
+    if name in _LAZY:
+        return importlib.import_module(_LAZY[name])
+    if name in _LAZY_WIDGETS:
+        return getattr(importlib.import_module("accord.widgets"), name)
+    raise AttributeError(f"module 'accord' has no attribute {name!r}")
+
+
+__all__ = [  # noqa: RUF022 - grouped: model, session, lazily imported widgets
     "AccordError",
+    "RegionCanvas",
     "Annotation",
     "AttributeSpec",
     "Box",

@@ -1062,3 +1062,22 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def read_frame_index(rgb: np.ndarray, truth: dict[str, Any]) -> int:
+    """Read a sample-video frame's own index back from its barcode band.
+
+    ``rgb`` is a decoded frame (or a screenshot of it at its native size);
+    tests use this to check frame accuracy from pixels. Raises ``ValueError``
+    when a barcode block is neither clearly black nor clearly white.
+    """
+    code = truth["video"]["barcode"]
+    y = (code["y0"] + code["y1"]) // 2
+    value = 0
+    for bit in range(code["bits"]):
+        x = code["x0"] + bit * code["block_width"] + code["block_width"] // 2
+        luma = float(np.asarray(rgb)[y - 4 : y + 4, x - 4 : x + 4, :3].mean())
+        if 60 <= luma <= 195:
+            raise ValueError(f"ambiguous barcode block {bit}: mean level {luma:.0f}")
+        value = (value << 1) | int(luma < 128)
+    return value

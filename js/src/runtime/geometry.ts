@@ -282,3 +282,57 @@ export function rotatedBoxCorners(box: RotatedBox): [Point, Point, Point, Point]
   });
   return [corner(-hw, -hh), corner(hw, -hh), corner(hw, hh), corner(-hw, hh)];
 }
+
+/** Unsigned area of a simple polygon (shoelace, centred first so far-away coordinates keep precision). */
+export function polygonArea(points: readonly Point[]): number {
+  const n = points.length;
+  if (n < 3) return 0;
+  let mx = 0;
+  let my = 0;
+  for (const p of points) {
+    mx += p.x;
+    my += p.y;
+  }
+  mx /= n;
+  my /= n;
+  let twice = 0;
+  for (let i = 0, j = n - 1; i < n; j = i++) {
+    const a = points[j];
+    const b = points[i];
+    if (!a || !b) continue;
+    twice += (a.x - mx) * (b.y - my) - (b.x - mx) * (a.y - my);
+  }
+  return Math.abs(twice) / 2;
+}
+
+/** Sign of the turn o → u → q: 1 counter-clockwise (y up), -1 clockwise, 0 collinear. */
+function orientation(o: Point, u: Point, q: Point): number {
+  return Math.sign((u.x - o.x) * (q.y - o.y) - (u.y - o.y) * (q.x - o.x));
+}
+
+/** True when segments a–b and c–d properly cross (touching at an end or collinear overlap does not count). */
+export function segmentsCross(a: Point, b: Point, c: Point, d: Point): boolean {
+  return orientation(a, b, c) * orientation(a, b, d) < 0 && orientation(c, d, a) * orientation(c, d, b) < 0;
+}
+
+/**
+ * The first pair of non-adjacent edges `[i, j]` (edge k joins vertex k and
+ * k + 1, wrapping) of the closed polygon that cross, or null. Same rule as
+ * Python's `accord.model.geometry.self_intersection`.
+ */
+export function polygonSelfIntersection(points: readonly Point[]): [number, number] | null {
+  const n = points.length;
+  if (n < 4) return null;
+  for (let i = 0; i < n; i++) {
+    const a = points[i];
+    const b = points[(i + 1) % n];
+    if (!a || !b) continue;
+    for (let j = i + 2; j < n; j++) {
+      if (i === 0 && j === n - 1) continue; // adjacent through the wrap
+      const c = points[j];
+      const d = points[(j + 1) % n];
+      if (c && d && segmentsCross(a, b, c, d)) return [i, j];
+    }
+  }
+  return null;
+}

@@ -1,0 +1,134 @@
+"""``SessionWidget``: the Python half of every accord widget.
+
+A widget is a *view* bound to ``(session, item)``. It never holds the state of
+record: commands from the page go to :meth:`Session.handle_message`, queries
+are answered from the Session, and every committed change that touches the
+item is pushed to the page as an ``event`` message, so all views of one item
+agree. See ``docs/design/region-canvas.md`` for the wire protocol.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import anywidget
+import traitlets
+
+from accord.errors import AccordError, CommandError, PermissionDeniedError
+from accord.session import Result, Session
+from accord.widgets.transport import ChunkAssembler, error_reply, ok_reply
+
+__all__ = ["STATIC", "SessionWidget"]
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+Query = Callable[[Mapping[str, Any], list[bytes]], tuple[Any, list[bytes]]]
+
+
+class SessionWidget(anywidget.AnyWidget):
+    """Base class: routes page messages, pushes Session events to the page."""
+
+    item = traitlets.Unicode().tag(sync=True)
+    annotator = traitlets.Unicode().tag(sync=True)
+    bus_key = traitlets.Unicode().tag(sync=True)
+
+    #: Session commands the page of this widget may send.
+    page_commands: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, session: Session, item: str, **kwargs: Any) -> None:
+        session.item(item)  # NotFoundError early, with the list of items
+        super().__init__(
+            item=item,
+            annotator=session.annotator,
+            bus_key=f"{session.store.location}|{item}",
+            **kwargs,
+        )
+        self._session = session
+        self._chunks = ChunkAssembler()
+        self._queries: dict[str, Query] = {}
+        self.on_msg(self._on_page_message)
+        self._unsubscribe = session.observe(self._on_result, item=item)
+
+    @property
+    def session(self) -> Session:
+        return self._session
+
+    def query(self, name: str, handler: Query) -> None:
+        """Register a query the page may ask (``{type: name, uuid, ...}``)."""
+        self._queries[name] = handler
+
+    # -- page → kernel ----------------------------------------------------------
+    def _on_page_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        if not isinstance(content, Mapping):
+            return
+        kind = content.get("type")
+        uuid = content.get("uuid")
+        try:
+            if kind == "chunk":
+                self._chunks.add(content, buffers)
+                return
+            if "transfer" in content:
+                buffers = [self._chunks.take(content["transfer"])]
+            reply, out = self._dispatch(str(kind), content, [bytes(b) for b in buffers])
+        except AccordError as exc:
+            reply, out = error_reply(uuid, exc), []
+        except Exception as exc:  # a bug: answer the page rather than let it hang
+            log.exception("%s: message %r failed", type(self).__name__, kind)
+            reply, out = error_reply(uuid, exc), []
+        if uuid is not None:
+            self.send(reply, out or None)
+
+    def _dispatch(
+        self, kind: str, content: Mapping[str, Any], buffers: list[bytes]
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        uuid = content.get("uuid")
+        if kind in self._queries:
+            result, out = self._queries[kind](content, buffers)
+            return ok_reply(uuid, result), out
+        if kind in self.page_commands:
+            self._check_scope(content)
+            return self._session.handle_message(dict(content)), []
+        raise CommandError(
+            "message.type",
+            f"one of {sorted([*self._queries, *self.page_commands])}",
+            kind,
+        )
+
+    def _check_scope(self, content: Mapping[str, Any]) -> None:
+        """A view may only change records of its own item."""
+        if "item" in content and content["item"] != self.item:
+            raise PermissionDeniedError(
+                "command.item", f"this view's item {self.item!r}", content["item"]
+            )
+        rec_id = content.get("id")
+        if isinstance(rec_id, str) and content.get("type", "").startswith("annotation."):
+            rec = self._session.store.get("annotation", rec_id)
+            if rec is not None and rec["item"] != self.item:
+                raise PermissionDeniedError(
+                    "command.id", f"an annotation of this view's item {self.item!r}", rec_id
+                )
+
+    # -- kernel → page ----------------------------------------------------------
+    def _on_result(self, result: Result) -> None:
+        events = [
+            {"op": e.op, "id": e.id, "target": e.target, "record": e.after}
+            for e in result.events
+            if e.item == self.item
+        ]
+        if events and self.comm is not None:
+            seq = result.events[-1].seq if result.events else None
+            self.send(
+                {"type": "event", "events": events, "seq": seq, "command": result.command.type}
+            )
+
+    def close(self) -> None:
+        unsubscribe = getattr(self, "_unsubscribe", None)
+        if unsubscribe is not None:
+            unsubscribe()
+            self._unsubscribe = None
+        super().close()

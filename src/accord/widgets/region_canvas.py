@@ -1,0 +1,162 @@
+"""``RegionCanvas``: draw and edit boxes, rotated boxes, polygons and keypoints.
+
+Bound to ``(session, item, stream)`` for an image stream or one frame of a
+video stream. Pictures travel as binary (the image file, or the frame decoded
+by PyAV from its real timestamps and sent as PNG); edits travel as Session
+commands. Design and protocol: ``docs/design/region-canvas.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import traitlets
+
+from accord.errors import OutOfBoundsError, ValidationError
+from accord.media.encode import encode_png, image_bytes_for_browser
+from accord.session import Session
+from accord.widgets.base import STATIC, SessionWidget
+
+__all__ = ["SPATIAL_KINDS", "RegionCanvas"]
+
+#: Geometry kinds this widget draws and edits.
+SPATIAL_KINDS = ("box", "rotated_box", "polygon", "keypoints")
+TOOLS = ("select", *SPATIAL_KINDS)
+
+
+class RegionCanvas(SessionWidget):
+    """An annotation canvas for an image or a video frame.
+
+    >>> ac.widgets.RegionCanvas(s, "street-001", "video", frame=120)  # doctest: +SKIP
+
+    ``frame`` may be changed from Python (``canvas.frame = 42``) or in the
+    page (←/→). Everything drawn goes through the Session: ``s.annotations``
+    shows it at once, and an annotation added in Python appears on the canvas.
+    """
+
+    _esm = STATIC / "region_canvas.js"
+
+    stream = traitlets.Unicode().tag(sync=True)
+    modality = traitlets.Unicode().tag(sync=True)
+    frame = traitlets.Int(None, allow_none=True).tag(sync=True)
+    frame_count = traitlets.Int(None, allow_none=True).tag(sync=True)
+    image_size = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
+    classes = traitlets.List(traitlets.Dict()).tag(sync=True)
+    label = traitlets.Unicode("").tag(sync=True)
+    tool = traitlets.Unicode("box").tag(sync=True)
+    show_others = traitlets.Bool(True).tag(sync=True)
+    height = traitlets.Int(480).tag(sync=True)
+
+    page_commands = frozenset(
+        {"annotation.add", "annotation.update", "annotation.delete", "undo", "redo"}
+    )
+
+    def __init__(
+        self,
+        session: Session,
+        item: str,
+        stream: str,
+        frame: int | None = None,
+        *,
+        label: str | None = None,
+        tool: str = "box",
+        height: int = 480,
+    ) -> None:
+        st = session.stream(item, stream)
+        if st.modality not in ("image", "video"):
+            raise ValidationError(
+                "RegionCanvas(stream)", "an image or video stream", f"{stream} ({st.modality})"
+            )
+        if st.modality == "video":
+            frame = 0 if frame is None else frame
+            st.check_frame(frame, "RegionCanvas(frame)")
+        elif frame is not None:
+            raise OutOfBoundsError("RegionCanvas(frame)", "no frame for an image stream", frame)
+        classes = _classes_for(session, st.modality)
+        if not classes:
+            raise ValidationError(
+                "RegionCanvas", f"a taxonomy class allowing 2-D shapes on {st.modality}", None
+            )
+        names = [c["name"] for c in classes]
+        if label is not None and label not in names:
+            raise ValidationError("RegionCanvas(label)", f"one of {names}", label)
+        if tool not in TOOLS:
+            raise ValidationError("RegionCanvas(tool)", f"one of {list(TOOLS)}", tool)
+        super().__init__(
+            session,
+            item,
+            stream=stream,
+            modality=st.modality,
+            frame=frame,
+            frame_count=st.frame_count,
+            image_size=[int(st.width or 0), int(st.height or 0)],
+            classes=classes,
+            label=label or names[0],
+            tool=tool,
+            height=height,
+        )
+        self._stream = st
+        self.query("annotations.query", self._query_annotations)
+        self.query("frame.get", self._query_frame)
+
+    @traitlets.validate("frame")
+    def _valid_frame(self, proposal: dict[str, Any]) -> int | None:
+        value = proposal["value"]
+        st = getattr(self, "_stream", None)
+        if st is not None and st.modality == "video":
+            st.check_frame(value, "RegionCanvas.frame")
+        return value
+
+    # -- queries from the page ---------------------------------------------------
+    def _query_annotations(
+        self, content: Mapping[str, Any], _buffers: list[bytes]
+    ) -> tuple[Any, list[bytes]]:
+        frame = content.get("frame")
+        records = [
+            r
+            for r in self._session.store.records("annotation", item=self.item, stream=self.stream)
+            if r["kind"] in SPATIAL_KINDS and (self.modality != "video" or r["frame"] == frame)
+        ]
+        return {"annotations": records, "seq": self._session.store.last_seq()}, []
+
+    def _query_frame(
+        self, content: Mapping[str, Any], _buffers: list[bytes]
+    ) -> tuple[Any, list[bytes]]:
+        st = self._stream
+        if st.uri is None:
+            raise ValidationError(f"stream {self.item}/{self.stream}", "a media file", None)
+        if st.modality == "image":
+            mime, data = image_bytes_for_browser(st.uri)
+            return {"mime": mime, "width": st.width, "height": st.height, "frame": None}, [data]
+        from accord.media.probe import frame_at
+
+        frame = content.get("frame", self.frame)
+        st.check_frame(frame, "frame.get.frame")
+        rgb = frame_at(st.uri, frame)
+        return (
+            {"mime": "image/png", "width": rgb.shape[1], "height": rgb.shape[0], "frame": frame},
+            [encode_png(rgb)],
+        )
+
+
+def _classes_for(session: Session, modality: str) -> list[dict[str, Any]]:
+    """Taxonomy classes usable on this modality, as plain data for the page."""
+    tax = session.taxonomy
+    out = []
+    for name, cls in tax.classes.items():
+        kinds = [k for k in SPATIAL_KINDS if k in tax.allowed_geometries(name, modality)]
+        if not kinds:
+            continue
+        out.append(
+            {
+                "name": name,
+                "color": cls.color,
+                "hotkey": cls.hotkey,
+                "geometries": kinds,
+                "attributes": [a.to_dict() for a in tax.attributes_of(name).values()],
+                "keypoints": list(cls.keypoints),
+                "guidelines": cls.guidelines,
+            }
+        )
+    return out
