@@ -9,8 +9,11 @@ import {
   moveBox,
   normalizeBox,
   pointInPolygon,
+  polygonArea,
+  polygonSelfIntersection,
   resizeBox,
   rotatedBoxCorners,
+  segmentsCross,
   type Point,
   type Rect,
 } from "../src/runtime/geometry.js";
@@ -249,5 +252,44 @@ describe("rotated boxes", () => {
       expect(Math.hypot(c[2].x - c[1].x, c[2].y - c[1].y)).toBeCloseTo(2.5, 12);
       close({ x: (c[0].x + c[2].x) / 2, y: (c[0].y + c[2].y) / 2 }, { x: 3, y: -2 });
     }
+  });
+});
+
+describe("polygon helpers", () => {
+  it("computes the unsigned area, precise far from the origin", () => {
+    const square = [
+      { x: 0, y: 0 },
+      { x: 4, y: 0 },
+      { x: 4, y: 3 },
+      { x: 0, y: 3 },
+    ];
+    expect(polygonArea(square)).toBeCloseTo(12, 12);
+    expect(polygonArea([...square].reverse())).toBeCloseTo(12, 12);
+    expect(polygonArea(square.map((p) => ({ x: p.x + 1e7, y: p.y + 1e7 })))).toBeCloseTo(12, 6);
+    expect(polygonArea(square.slice(0, 2))).toBe(0);
+  });
+
+  it("finds proper crossings only", () => {
+    expect(segmentsCross({ x: 0, y: 0 }, { x: 2, y: 2 }, { x: 0, y: 2 }, { x: 2, y: 0 })).toBe(true);
+    expect(segmentsCross({ x: 0, y: 0 }, { x: 2, y: 2 }, { x: 2, y: 2 }, { x: 3, y: 0 })).toBe(false); // shared end
+    expect(segmentsCross({ x: 0, y: 0 }, { x: 2, y: 0 }, { x: 1, y: 0 }, { x: 3, y: 0 })).toBe(false); // collinear
+  });
+
+  it("reports the first pair of crossing edges like Python's self_intersection", () => {
+    const bowtie = [
+      { x: 0, y: 0 },
+      { x: 10, y: 10 },
+      { x: 10, y: 0 },
+      { x: 0, y: 10 },
+    ];
+    expect(polygonSelfIntersection(bowtie)).toEqual([0, 2]);
+    const simple = [
+      { x: 0, y: 0 },
+      { x: 10, y: 0 },
+      { x: 10, y: 10 },
+      { x: 0, y: 10 },
+    ];
+    expect(polygonSelfIntersection(simple)).toBeNull();
+    expect(polygonSelfIntersection(simple.slice(0, 3))).toBeNull();
   });
 });
