@@ -152,6 +152,25 @@ describe("state reducers", () => {
     expect(s2.records.has("a")).toBe(false);
   });
 
+  it("ignores events of other targets (links) in the same push", () => {
+    const s0 = applyQuery(EMPTY_STATE, { annotations: [rec("a")] }, SCOPE);
+    const s1 = applyEvents(
+      s0,
+      {
+        type: "event",
+        events: [
+          { op: "create", id: "l_1", target: "link", record: { id: "l_1", item: "clip-1", source: "a", target: "b" } },
+          { op: "update", id: "a", target: "annotation", record: rec("a", { revision: 2 }) },
+        ],
+        seq: 9,
+        command: "annotation.update",
+      },
+      SCOPE,
+    );
+    expect([...s1.records.keys()]).toEqual(["a"]);
+    expect(s1.records.get("a")!.revision).toBe(2);
+  });
+
   it("skips malformed events", () => {
     expect(parseEvents({ events: [{ op: "explode", id: "a" }, null, { op: "create", record: rec("q") }, "x"] })).toEqual([
       { op: "create", id: "q", record: rec("q") },

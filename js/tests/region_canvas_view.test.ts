@@ -189,7 +189,9 @@ describe("RegionCanvas view", () => {
     const cleanup = widget.render({ model, el });
     expect(model.of("annotations.query")).toEqual([expect.objectContaining({ frame: 3 })]);
     expect(model.of("frame.get")).toEqual([expect.objectContaining({ frame: 3 })]);
-    expect(el.firstElementChild?.classList.contains("accord-region-canvas")).toBe(true);
+    // the anywidget element is the hook root: class + data-* + stats live on it
+    expect(el.classList.contains("accord-region-canvas")).toBe(true);
+    expect(el.getAttribute("data-lm-suppress-shortcuts")).toBe("true");
     expect(el.dataset.ready).toBe("false");
     model.replyOk("annotations.query", { annotations: [record("a"), record("b")], seq: 4 });
     await flush();
@@ -203,6 +205,7 @@ describe("RegionCanvas view", () => {
     expect(Number(el.dataset.zoom)).toBeGreaterThan(0);
     expect(el.querySelector('[data-tool="box"]')?.classList.contains("accord-rc-active")).toBe(true);
     expect(el.querySelector('[data-label="car"]')?.classList.contains("accord-rc-active")).toBe(true);
+    expect(el.querySelectorAll("[data-tool]")).toHaveLength(5); // tool buttons only
     for (const action of ["undo", "redo", "fit", "help", "toggle-others"]) {
       expect(el.querySelector(`[data-action="${action}"]`)).not.toBeNull();
     }
@@ -278,16 +281,23 @@ describe("RegionCanvas view", () => {
     expect(g.y).toBeCloseTo(50, 9);
     expect(g.w).toBeCloseTo(200, 9);
     expect(g.h).toBeCloseTo(200, 9);
-    // the reply selects the new annotation once its event is in
     model.emit({ type: "event", events: [{ op: "create", id: "n1", record: record("n1", { geometry: g }) }] });
     model.replyOk("annotation.add", { command: "c1", ids: ["n1"] });
     await flush();
-    expect(el.dataset.selected).toBe("n1");
-    // a class hotkey relabels the selection (canvas has focus)
+    expect(el.dataset.count).toBe("1");
+    // a new box is not selected: the class hotkey only picks the class for the next shape
+    expect(el.dataset.selected).toBe("");
     canvas.focus();
     canvas.dispatchEvent(new KeyboardEvent("keydown", { key: "x", bubbles: true }));
     expect(model.get("label")).toBe(XSS);
-    expect(model.of("annotation.update").at(-1)).toMatchObject({ id: "n1", revision: 1, label: XSS });
+    expect(model.of("annotation.update")).toHaveLength(0);
+    // once selected (a click in the box tool selects), the hotkey relabels it
+    const inside = toScreen(el, 150, 100);
+    canvas.dispatchEvent(pointer("pointerdown", inside.x, inside.y));
+    canvas.dispatchEvent(pointer("pointerup", inside.x, inside.y));
+    expect(el.dataset.selected).toBe("n1");
+    canvas.dispatchEvent(new KeyboardEvent("keydown", { key: "x", bubbles: true }));
+    expect(model.of("annotation.update")).toEqual([expect.objectContaining({ id: "n1", revision: 1, label: XSS })]);
     cleanup();
   });
 
@@ -356,9 +366,78 @@ describe("RegionCanvas view", () => {
     cleanup();
   });
 
+  it("draws a polygon by clicks and a double-click, and keypoints with Shift and Enter", async () => {
+    const classes = [
+      ...CLASSES,
+      { name: "person", color: "#0000ff", hotkey: "p", geometries: ["keypoints"], attributes: [], keypoints: ["head", "l_hand", "r_hand"] },
+    ];
+    const { model, el, cleanup, canvas } = await renderLoaded([], { tool: "polygon", classes });
+    const click = (x: number, y: number, extra: PointerEventInit = {}): void => {
+      const p = toScreen(el, x, y);
+      canvas.dispatchEvent(pointer("pointerdown", p.x, p.y, extra));
+      canvas.dispatchEvent(pointer("pointerup", p.x, p.y, extra));
+    };
+    click(100, 100);
+    click(200, 100);
+    click(200, 200);
+    expect(model.of("annotation.add")).toHaveLength(0);
+    click(200, 200); // second click of the double-click: ignored
+    const last = toScreen(el, 200, 200);
+    canvas.dispatchEvent(new MouseEvent("dblclick", { clientX: last.x, clientY: last.y, bubbles: true }));
+    const poly = model.of("annotation.add");
+    expect(poly).toHaveLength(1);
+    expect(poly[0]).toMatchObject({ kind: "polygon", label: "car", geometry: { points: [[100, 100], [200, 100], [200, 200]] } });
+
+    // keypoints: choosing the tool switches to a class that allows them
+    (el.querySelector('[data-tool="keypoints"]') as HTMLButtonElement).click();
+    expect(model.get("label")).toBe("person");
+    click(50, 60);
+    click(70, 80, { shiftKey: true });
+    canvas.focus();
+    canvas.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    const kp = model.of("annotation.add").at(-1)!;
+    expect(kp).toMatchObject({ kind: "keypoints", label: "person", geometry: { points: [[50, 60, 2], [70, 80, 1], [0, 0, 0]] } });
+    cleanup();
+  });
+
+  it("selects a new rotated box, turns it with ] and edits attributes in the side panel", async () => {
+    const { model, el, cleanup, canvas } = await renderLoaded([], { tool: "rotated_box" });
+    const a = toScreen(el, 100, 100);
+    const b = toScreen(el, 200, 150);
+    canvas.dispatchEvent(pointer("pointerdown", a.x, a.y));
+    canvas.dispatchEvent(pointer("pointermove", b.x, b.y));
+    canvas.dispatchEvent(pointer("pointerup", b.x, b.y));
+    const add = model.of("annotation.add")[0]!;
+    expect(add).toMatchObject({ kind: "rotated_box", geometry: { cx: 150, cy: 125, w: 100, h: 50, angle: 0 } });
+    model.replyOk("annotation.add", { command: "c", ids: ["r1"] }); // the reply before its event
+    await flush();
+    model.emit({
+      type: "event",
+      events: [{ op: "create", id: "r1", record: record("r1", { kind: "rotated_box", geometry: add.geometry }) }],
+    });
+    expect(el.dataset.selected).toBe("r1");
+    canvas.focus();
+    canvas.dispatchEvent(new KeyboardEvent("keydown", { key: "]", bubbles: true }));
+    const turn = model.of("annotation.update").at(-1)!;
+    expect(turn).toMatchObject({ id: "r1", revision: 1 });
+    expect((turn.geometry as { angle: number }).angle).toBeCloseTo(Math.PI / 36, 12);
+    model.emit({
+      type: "event",
+      events: [{ op: "update", id: "r1", record: record("r1", { kind: "rotated_box", geometry: turn.geometry, revision: 2 }) }],
+    });
+    model.replyOk("annotation.update", { command: "c", ids: ["r1"] });
+    await flush();
+    const box = el.querySelector('.accord-rc-side input[data-attribute="occluded"]') as HTMLInputElement;
+    box.checked = true;
+    box.dispatchEvent(new Event("change"));
+    expect(model.of("annotation.update").at(-1)).toMatchObject({ id: "r1", revision: 2, attributes: { occluded: true } });
+    cleanup();
+  });
+
   it("only handles keys while the canvas has focus", async () => {
     const { model, el, cleanup } = await renderLoaded();
-    el.querySelector(".accord-rc-root")!.dispatchEvent(new KeyboardEvent("keydown", { key: "z", ctrlKey: true, bubbles: true }));
+    el.querySelector(".accord-rc-toolbar")!.dispatchEvent(new KeyboardEvent("keydown", { key: "z", ctrlKey: true, bubbles: true }));
+    el.dispatchEvent(new KeyboardEvent("keydown", { key: "z", ctrlKey: true, bubbles: true }));
     expect(model.of("undo")).toHaveLength(0);
     cleanup();
   });
@@ -410,6 +489,8 @@ describe("RegionCanvas view", () => {
     expect(model.listenerCount).toBe(0);
     expect(model.traitListenerCount).toBe(0);
     expect(el.accordStats).toBeUndefined();
+    expect(el.childElementCount).toBe(0);
+    expect(el.classList.contains("accord-region-canvas")).toBe(false);
   });
 
   it("shows a failing frame.get as an error and stays not ready", async () => {

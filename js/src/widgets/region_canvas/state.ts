@@ -27,7 +27,7 @@ export interface CanvasState {
 
 export const EMPTY_STATE: CanvasState = { records: new Map(), version: 0, seq: null };
 
-/** One change pushed by Python: `{op, id, record}` (record null on delete). */
+/** One annotation change pushed by Python: `{op, id, target?, record}` (record null on delete). */
 export interface EventChange {
   op: "create" | "update" | "delete";
   id: string;
@@ -72,8 +72,10 @@ export function parseEvents(msg: unknown): EventChange[] {
   const out: EventChange[] = [];
   for (const e of Array.isArray(body.events) ? body.events : []) {
     if (typeof e !== "object" || e === null) continue;
-    const { op, id, record } = e as Record<string, unknown>;
+    const { op, id, record, target } = e as Record<string, unknown>;
     if (op !== "create" && op !== "update" && op !== "delete") continue;
+    // Pushes also carry links (and other targets) of the item: only annotations are drawn here.
+    if (target !== undefined && target !== null && target !== "annotation") continue;
     const recId = typeof id === "string" ? id : parseRecord(record)?.id;
     if (!recId) continue;
     out.push({ op, id: recId, record: record ?? null });

@@ -39,7 +39,7 @@ export interface StatusInfo {
 
 /** The DOM of one widget view. */
 export class Chrome {
-  readonly root: HTMLDivElement;
+  readonly root: HTMLElement;
   /** Where error banners go. */
   readonly alerts: HTMLDivElement;
   readonly stage: HTMLDivElement;
@@ -60,11 +60,18 @@ export class Chrome {
   private readonly countText: HTMLSpanElement;
   private readonly hintText: HTMLSpanElement;
 
-  constructor(private readonly handlers: ToolbarHandlers) {
-    this.root = el("div", {
-      className: "accord-region-canvas accord-rc-root",
-      attrs: { "data-lm-suppress-shortcuts": "true" },
-    });
+  /**
+   * Build the widget inside `root` (anywidget's element), which becomes the
+   * test-hook root: class `accord-region-canvas`, data-* attributes.
+   */
+  constructor(
+    root: HTMLElement,
+    private readonly handlers: ToolbarHandlers,
+  ) {
+    this.root = root;
+    root.classList.add("accord-region-canvas", "accord-rc-root");
+    // JupyterLab: keys typed in the widget are not notebook shortcuts.
+    root.setAttribute("data-lm-suppress-shortcuts", "true");
     this.alerts = el("div", { className: "accord-rc-alerts" });
 
     const tools = el("div", { className: "accord-rc-group accord-rc-tools", attrs: { role: "toolbar", "aria-label": "Tools" } });
@@ -151,7 +158,14 @@ export class Chrome {
       this.hintText,
     ]);
 
-    this.root.append(this.alerts, toolbar, this.help, main, status);
+    root.replaceChildren(this.alerts, toolbar, this.help, main, status);
+  }
+
+  /** Undo what the constructor did to the root element. */
+  detach(): void {
+    this.root.replaceChildren();
+    this.root.classList.remove("accord-region-canvas", "accord-rc-root");
+    this.root.removeAttribute("data-lm-suppress-shortcuts");
   }
 
   private button(text: string, title: string, attrs: Record<string, string>): HTMLButtonElement {

@@ -11,46 +11,23 @@ import { getBus, type Bus } from "../../runtime/bus.js";
 import { showError, type ErrorBanner } from "../../runtime/errors.js";
 import { ViewTransform, type Point, type Size } from "../../runtime/geometry.js";
 import { ClientClosed, CommandClient, type MessageModel } from "../../runtime/protocol.js";
-import { buildGroups, drawScene, type Draft, type DrawGroup, type Highlight, type Scene } from "./draw.js";
+import { buildGroups, drawScene, type DrawGroup, type Highlight, type Scene } from "./draw.js";
 import { EditQueue, type EditFields } from "./edits.js";
-import { keyAction, type KeyAction } from "./keys.js";
+import { Interaction } from "./interaction.js";
+import type { KeyAction } from "./keys.js";
+import { FrameLoader, type LoadResult } from "./loader.js";
 import { renderPanel } from "./panel.js";
-import { applyEvents, applyQuery, EMPTY_STATE, isEditable, isVisible, type CanvasState, type Scope } from "./state.js";
+import { applyEvents, EMPTY_STATE, isEditable, isVisible, type CanvasState, type Scope } from "./state.js";
 import { injectStyle } from "./style.js";
 import { Chrome, type Action } from "./toolbar.js";
-import {
-  ROTATE_STEP,
-  ROTATE_STEP_FINE,
-  boxFromScreenDrag,
-  closePolygon,
-  cursorFor,
-  dragShape,
-  finishKeypoints,
-  hitHandle,
-  newKeypointDraft,
-  nextKeypointName,
-  pick,
-  placeKeypoint,
-  polygonClick,
-  removeLastVertex,
-  rotateBy,
-  rotatedBoxFromScreenDrag,
-  shapeProblem,
-  shapesEqual,
-  toggleKeypointVisibility,
-  type Grab,
-  type KeypointDraft,
-  type Pickable,
-} from "./tools.js";
+import { ROTATE_STEP, ROTATE_STEP_FINE, rotateBy, type Pickable } from "./tools.js";
 import {
   geometryValue,
   isTool,
   parseClasses,
   type AnnotationRecord,
-  type BoxGeom,
   type ClassSpec,
   type Kind,
-  type RotatedBoxGeom,
   type Shape,
   type Tool,
 } from "./types.js";
@@ -77,29 +54,6 @@ export interface StatsElement extends HTMLElement {
   accordResetStats?: () => void;
 }
 
-type Gesture =
-  | { type: "pan"; pointerId: number; start: Point; startView: ViewTransform }
-  | { type: "draw"; pointerId: number; kind: "box" | "rotated_box"; start: Point; now: Point }
-  | {
-      type: "edit";
-      pointerId: number;
-      id: string;
-      grab: Grab;
-      startScreen: Point;
-      startImage: Point;
-      original: Shape;
-      preview: Shape;
-      moved: boolean;
-    };
-
-/** Records of a frame being loaded. */
-interface Incoming {
-  scope: Scope;
-  state: CanvasState;
-}
-
-/** Movement (screen px) under which a press on a shape is a click, not a drag. */
-const CLICK_SLOP_PX = 2;
 /** Zoom limits relative to the fitted scale, and in absolute scale. */
 const MIN_ZOOM_OF_FIT = 0.2;
 const MAX_ZOOM = 64;
@@ -107,7 +61,6 @@ const FIT_PADDING = 6;
 const MAX_STATS = 20_000;
 const DEFAULT_WIDTH = 640;
 const DEFAULT_HEIGHT = 480;
-const SNAP_ANGLE = Math.PI / 12;
 
 const raf: (cb: () => void) => number =
   typeof requestAnimationFrame === "function"
@@ -126,10 +79,6 @@ function intOrNull(v: unknown): number | null {
   return typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : null;
 }
 
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** An error made in the page (not by Python), shown in the same banner. */
 function pageError(name: string, message: string): Error {
   return Object.assign(new Error(message), { error: name });
@@ -141,6 +90,7 @@ export class RegionCanvasView {
   private readonly ui: Chrome;
   private readonly ctx: CanvasRenderingContext2D | null;
   private readonly edits: EditQueue;
+  private readonly loader: FrameLoader;
   private readonly cleanups: (() => void)[] = [];
   private readonly stats: CanvasStats = { frames: [] };
   private readonly me = Symbol("region-canvas-view");
@@ -163,17 +113,10 @@ export class RegionCanvasView {
   // Data on screen.
   private state: CanvasState = EMPTY_STATE;
   private scope: Scope = { item: "", stream: "", frame: null };
-  /** Records of a frame being loaded, patched by events until its image arrives. */
-  private incoming: Incoming | null = null;
   private image: ImageBitmap | null = null;
   private shownFrame: number | null = null;
   private ready = false;
-  private wantGen = 0;
-  private doneGen = 0;
-  private loading = false;
   private imageSizeKnown = false;
-  private loadingFrame: number | null = null;
-  private loadingGen = 0;
 
   // View.
   private view = ViewTransform.identity;
@@ -186,15 +129,13 @@ export class RegionCanvasView {
   private selectedId: string | null = null;
   private hoverId: string | null = null;
   private busHoverId: string | null = null;
-  private gesture: Gesture | null = null;
-  private polygonDraft: Point[] | null = null;
-  private keypointDraft: KeypointDraft | null = null;
-  private cursor: Point | null = null;
-  private spaceDown = false;
+  private readonly input: Interaction;
   private hint = "";
   private banner: ErrorBanner | null = null;
   private pendingAdds = new Map<number, { highlight: Highlight; id: string | null; timer: ReturnType<typeof setTimeout> | null }>();
   private addToken = 0;
+  /** A new annotation to select once its event brings the record. */
+  private selectOnArrival: string | null = null;
 
   // Caches rebuilt when records / classes / visibility change, not per frame.
   private cacheFor: unknown[] = [];
@@ -222,7 +163,15 @@ export class RegionCanvasView {
       send: (id, revision, fields) => this.sendUpdate(id, revision, fields),
       changed: () => this.refresh(),
     });
-    this.ui = new Chrome({
+    this.loader = new FrameLoader({
+      request: (type, payload) => this.client.request(type, payload),
+      wanted: () => this.wantedScope(),
+      started: () => this.loadStarted(),
+      commit: (r) => this.commitLoad(r),
+      report: (err) => this.report(err),
+      decode: decodeImage,
+    });
+    this.ui = new Chrome(el, {
       tool: (t) => {
         this.setTool(t);
         this.focusCanvas();
@@ -238,7 +187,6 @@ export class RegionCanvasView {
       frame: (n) => this.goToFrame(n),
       frameStep: (d) => this.goToFrame((this.traitFrame() ?? 0) + d),
     });
-    el.replaceChildren(this.ui.root);
     const canvas = this.ui.canvas;
     let ctx: CanvasRenderingContext2D | null = null;
     try {
@@ -256,7 +204,35 @@ export class RegionCanvasView {
 
     this.readTraits();
     this.bindModel();
-    this.bindCanvas(canvas);
+    this.input = new Interaction(canvas, {
+      view: () => this.view,
+      imageSize: () => this.imageSize,
+      tool: () => this.tool,
+      classes: () => this.classes,
+      video: () => this.video,
+      editables: () => {
+        this.ensureCaches();
+        return this.editables;
+      },
+      visibles: () => this.visibleList(),
+      selected: () => this.selectedPickable(),
+      select: (id) => this.select(id),
+      setHover: (id) => this.setHover(id),
+      setView: (v) => {
+        this.view = v;
+        this.autoFit = false;
+      },
+      zoomAt: (at, factor) => this.zoomAt(at, factor),
+      canDraw: (kind) => this.canDraw(kind),
+      keypointNames: () => this.classMap.get(this.label)?.keypoints ?? [],
+      add: (shape) => void this.addShape(shape),
+      edit: (id, shape) => this.edits.submit(id, { geometry: shape }),
+      refuse: (name, message) => this.report(pageError(name, message)),
+      hint: (text) => this.flashHint(text),
+      perform: (action) => this.perform(action),
+      changed: () => this.refresh(),
+    });
+    this.cleanups.push(() => this.input.dispose());
     this.observeSize();
     this.subscribeBus();
     this.ui.setClasses(this.classes);
@@ -273,6 +249,7 @@ export class RegionCanvasView {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
+    this.loader.close();
     this.edits.close();
     for (const p of this.pendingAdds.values()) if (p.timer) clearTimeout(p.timer);
     this.pendingAdds.clear();
@@ -284,6 +261,8 @@ export class RegionCanvasView {
     this.image = null;
     delete this.el.accordStats;
     delete this.el.accordResetStats;
+    for (const key of ["ready", "count", "selected", "zoom", "panX", "panY", "frame"]) delete this.el.dataset[key];
+    this.ui.detach();
     const g = globalThis as { __accord_canvas_stats?: Record<string, CanvasStats> };
     const id = this.modelId();
     if (id && g.__accord_canvas_stats?.[id] === this.stats) delete g.__accord_canvas_stats[id];
@@ -383,7 +362,7 @@ export class RegionCanvasView {
     on("classes", () => {
       this.setClassesFrom(this.model.get("classes"));
       this.ui.setClasses(this.classes);
-      this.cancelDrafts();
+      this.input.cancelDrafts();
       this.syncToolbar();
       this.renderSide(true);
       this.refresh();
@@ -392,7 +371,7 @@ export class RegionCanvasView {
       const label = str(this.model.get("label"));
       if (label !== this.label) {
         this.label = label;
-        if (this.keypointDraft) this.cancelDrafts();
+        if (this.input.drafting) this.input.cancelKeypoints();
       }
       this.syncToolbar();
       this.renderSide(false);
@@ -402,7 +381,7 @@ export class RegionCanvasView {
       const tool = this.model.get("tool");
       if (isTool(tool) && tool !== this.tool) {
         this.tool = tool;
-        this.cancelDrafts();
+        this.input.cancelDrafts();
       }
       this.syncToolbar();
       this.refresh();
@@ -437,100 +416,46 @@ export class RegionCanvasView {
 
   // -- loading --------------------------------------------------------------------
 
-  /** Load image and records again for the current traits. */
+  private wantedScope(): Scope {
+    return { item: this.item, stream: this.stream, frame: this.traitFrame() };
+  }
+
   private reload(): void {
-    this.wantGen++;
-    void this.pump();
+    this.loader.reload();
   }
 
   private reloadIfNeeded(): void {
-    const f = this.traitFrame();
-    if (this.loading ? f === this.loadingFrame && this.loadingGen === this.wantGen : f === this.shownFrame && this.ready) {
-      return;
-    }
-    this.reload();
+    this.loader.reloadIfNeeded(this.wantedScope(), this.ready ? this.scope : null);
   }
 
-  /** Load one frame at a time; when the wanted one changed meanwhile, load again. */
-  private async pump(): Promise<void> {
-    if (this.loading) return;
-    this.loading = true;
-    try {
-      while (!this.closed && this.doneGen !== this.wantGen) {
-        const gen = this.wantGen;
-        this.loadingGen = gen;
-        await this.loadOnce(this.traitFrame());
-        this.doneGen = gen;
-      }
-    } finally {
-      this.loading = false;
-    }
-  }
-
-  private async loadOnce(frame: number | null): Promise<void> {
-    this.loadingFrame = frame;
+  private loadStarted(): void {
     this.ready = false;
     this.refreshHooks();
-    const scope: Scope = { item: this.item, stream: this.stream, frame };
-    this.incoming = null;
-    const records = this.client.request("annotations.query", { frame }).then(
-      (reply) => {
-        this.incoming = { scope, state: applyQuery(EMPTY_STATE, reply.result, scope) };
-        return true;
-      },
-      (err: unknown) => {
-        this.report(err);
-        return false;
-      },
-    );
-    const image = this.client.request("frame.get", { frame }).then(
-      async (reply) => {
-        const body = (reply.result ?? {}) as Record<string, unknown>;
-        try {
-          const bitmap = await decodeImage(reply.buffers[0], str(body.mime, "image/png"));
-          return { ok: true as const, bitmap, body };
-        } catch (err) {
-          this.report(pageError("ImageDecodeError", `the frame image could not be decoded (${describe(err)})`));
-          return { ok: false as const, bitmap: null, body };
-        }
-      },
-      (err: unknown) => {
-        this.report(err);
-        return { ok: false as const, bitmap: null, body: {} as Record<string, unknown> };
-      },
-    );
-    const [recordsOk, img] = await Promise.all([records, image]);
-    if (this.closed) {
-      img.bitmap?.close?.();
-      return;
-    }
-    const frameChanged = frame !== this.shownFrame;
-    // Events may have patched it while we waited (TS cannot see that: re-read it).
-    const incoming = this.incoming as Incoming | null;
-    if (recordsOk && incoming) {
-      this.state = { ...incoming.state, version: this.state.version + 1 };
-      this.scope = incoming.scope;
+  }
+
+  /** Show what a load brought: records and image together. */
+  private commitLoad(r: LoadResult): void {
+    const frameChanged = r.frame !== this.shownFrame;
+    if (r.state) {
+      this.state = { ...r.state, version: this.state.version + 1 };
+      this.scope = r.scope;
       this.edits.clear();
     }
-    this.incoming = null;
-    if (img.ok) {
-      const w = Number(img.body.width);
-      const h = Number(img.body.height);
-      const size =
-        w > 0 && h > 0
-          ? { width: w, height: h }
-          : img.bitmap
-            ? { width: img.bitmap.width, height: img.bitmap.height }
-            : this.imageSize;
+    if (r.image) {
       this.image?.close?.();
-      this.image = img.bitmap;
-      this.setImageSize(size);
+      this.image = r.image.bitmap;
+      if (r.image.width > 0 && r.image.height > 0) this.setImageSize({ width: r.image.width, height: r.image.height });
     }
-    if (recordsOk || img.ok) this.shownFrame = frame;
-    if (frameChanged) this.cancelDrafts();
+    if (r.state || r.image) this.shownFrame = r.frame;
+    if (frameChanged) {
+      this.input.cancelDrafts();
+      // Shapes still waiting for their reply belong to the old frame.
+      for (const token of [...this.pendingAdds.keys()]) this.dropPendingAdd(token);
+      this.selectOnArrival = null;
+    }
     const sel = this.selectedRecord();
     if (this.selectedId && (!sel || !this.isShown(sel))) this.select(null);
-    this.ready = recordsOk && img.ok;
+    this.ready = r.state !== null && r.image !== null;
     this.renderSide(true);
     this.refresh();
   }
@@ -547,13 +472,18 @@ export class RegionCanvasView {
   // -- events and replies -----------------------------------------------------------
 
   private onEvent(msg: unknown): void {
-    if (this.incoming) this.incoming = { ...this.incoming, state: applyEvents(this.incoming.state, msg, this.incoming.scope) };
+    this.loader.patchIncoming(msg);
     const next = applyEvents(this.state, msg, this.scope);
     if (next === this.state) return;
     this.state = next;
     this.edits.recordsChanged();
     for (const [token, p] of this.pendingAdds) {
       if (p.id !== null && this.state.records.has(p.id)) this.dropPendingAdd(token);
+    }
+    if (this.selectOnArrival !== null && this.state.records.has(this.selectOnArrival)) {
+      const id = this.selectOnArrival;
+      this.selectOnArrival = null;
+      this.select(id);
     }
     const sel = this.selectedRecord();
     if (this.selectedId && (!sel || !this.isShown(sel))) this.select(null);
@@ -614,7 +544,12 @@ export class RegionCanvasView {
       pending.id = id;
       pending.timer = setTimeout(() => this.dropPendingAdd(token), 1500);
     }
-    if (id !== null && this.selectedId === null) this.select(id);
+    // A new rotated box is selected so it can be turned at once (its handle, [ / ]). Other
+    // shapes are not: picking the class for the next shape must not relabel the last one.
+    if (id !== null && shape.kind === "rotated_box") {
+      if (this.state.records.has(id)) this.select(id);
+      else this.selectOnArrival = id;
+    }
     this.refresh();
   }
 
@@ -637,6 +572,14 @@ export class RegionCanvasView {
 
   private selectedRecord(): AnnotationRecord | null {
     return this.selectedId === null ? null : (this.state.records.get(this.selectedId) ?? null);
+  }
+
+  /** The selection, when this view may edit it, with the shape it shows now. */
+  private selectedPickable(): Pickable | null {
+    const rec = this.selectedRecord();
+    if (!rec || !isEditable(rec, this.annotator) || !this.isShown(rec)) return null;
+    const shape = this.shapeOf(rec.id);
+    return shape ? { id: rec.id, shape } : null;
   }
 
   private isShown(rec: AnnotationRecord): boolean {
@@ -704,7 +647,7 @@ export class RegionCanvasView {
   private setTool(tool: Tool): void {
     if (tool !== this.tool) {
       this.tool = tool;
-      this.cancelDrafts();
+      this.input.cancelDrafts();
       this.setTrait("tool", tool);
     }
     // Picking a drawing tool with a class that cannot draw it: switch to the first class that can.
@@ -721,7 +664,7 @@ export class RegionCanvasView {
     if (!this.classMap.has(name)) return;
     if (name !== this.label) {
       this.label = name;
-      if (this.keypointDraft) this.cancelDrafts();
+      if (this.input.drafting) this.input.cancelKeypoints();
       this.setTrait("label", name);
     }
     const sel = this.selectedRecord();
@@ -855,8 +798,6 @@ export class RegionCanvasView {
     set("panX", String(this.view.tx));
     set("panY", String(this.view.ty));
     set("frame", this.shownFrame === null ? "" : String(this.shownFrame));
-    set("tool", this.tool);
-    set("label", this.label);
   }
 
   private refreshStatus(): void {
@@ -865,24 +806,15 @@ export class RegionCanvasView {
     if (!this.showOthers) {
       for (const rec of this.state.records.values()) if (rec.shape && !isEditable(rec, this.annotator)) hidden++;
     }
-    const imagePoint = this.cursor ? this.view.screenToImage(this.cursor) : null;
+    const imagePoint = this.input.cursor ? this.view.screenToImage(this.input.cursor) : null;
     this.ui.setFrame(this.video ? (this.traitFrame() ?? this.shownFrame ?? 0) : null, this.frameCount);
     this.ui.setStatus({ zoom: this.view.scale, cursor: imagePoint, count: visible, hidden, hint: this.currentHint() });
   }
 
   private currentHint(): string {
     if (this.hint) return this.hint;
-    if (this.polygonDraft) {
-      return `polygon: ${this.polygonDraft.length} vertices — click the first vertex, double-click or Enter to close; Backspace undoes a vertex; Esc cancels`;
-    }
-    if (this.keypointDraft) {
-      const next = nextKeypointName(this.keypointDraft);
-      const total = this.keypointDraft.names.length;
-      const placed = this.keypointDraft.points.length;
-      return next
-        ? `keypoints: click “${next}” (${placed + 1}/${total}); Shift+click: occluded; Enter: finish`
-        : `keypoints: ${placed} placed; Enter finishes`;
-    }
+    const draft = this.input.draftHint();
+    if (draft) return draft;
     const hover = this.hoverId ? this.state.records.get(this.hoverId) : undefined;
     if (hover) return hover.annotator && !isEditable(hover, this.annotator) ? `${hover.label} · ${hover.annotator}` : hover.label;
     return "";
@@ -912,9 +844,7 @@ export class RegionCanvasView {
 
   /** The shape to show for record `id`: drag preview, edit in flight, or stored. */
   private shapeOf(id: string): Shape | null {
-    const g = this.gesture;
-    if (g?.type === "edit" && g.id === id) return g.preview;
-    return this.edits.preview(id) ?? this.state.records.get(id)?.shape ?? null;
+    return this.input.previewOf(id) ?? this.edits.preview(id) ?? this.state.records.get(id)?.shape ?? null;
   }
 
   private highlightOf(id: string | null): Highlight | null {
@@ -932,37 +862,6 @@ export class RegionCanvasView {
     };
   }
 
-  private draft(): Draft | null {
-    const color = this.classMap.get(this.label)?.color ?? "#ffffff";
-    const g = this.gesture;
-    if (g?.type === "draw") {
-      const shape: Shape | null =
-        g.kind === "box"
-          ? boxShape(boxFromScreenDrag(this.view, g.start, g.now, this.imageSize))
-          : rotatedShape(rotatedBoxFromScreenDrag(this.view, g.start, g.now, this.imageSize));
-      return shape ? { kind: "shape", shape, color } : null;
-    }
-    if (this.polygonDraft) {
-      return {
-        kind: "polygon",
-        points: this.polygonDraft,
-        cursor: this.cursor,
-        color,
-        closable: this.polygonDraft.length >= 3,
-      };
-    }
-    if (this.keypointDraft) {
-      return {
-        kind: "keypoints",
-        points: this.keypointDraft.points,
-        cursor: this.cursor,
-        color,
-        next: nextKeypointName(this.keypointDraft),
-      };
-    }
-    return null;
-  }
-
   private drawNow(): void {
     const ctx = this.ctx;
     if (!ctx || this.closed) return;
@@ -972,8 +871,8 @@ export class RegionCanvasView {
 
     this.skip.clear();
     this.overrides.length = 0;
-    const g = this.gesture;
-    if (g?.type === "edit") this.skip.add(g.id);
+    const editing = this.input.editingId;
+    if (editing) this.skip.add(editing);
     if (this.selectedId) this.skip.add(this.selectedId);
     this.edits.forEachPreview((id) => {
       this.skip.add(id);
@@ -998,7 +897,7 @@ export class RegionCanvasView {
       pending,
       hover: this.highlightOf(this.hoverId ?? this.busHoverId),
       selected: this.highlightOf(this.selectedId),
-      draft: this.draft(),
+      draft: this.input.draft(this.classMap.get(this.label)?.color ?? "#ffffff"),
     };
     const t0 = now();
     drawScene(ctx, scene);
@@ -1031,13 +930,7 @@ export class RegionCanvasView {
     );
   }
 
-  // -- drafts ---------------------------------------------------------------------------
-
-  private cancelDrafts(): void {
-    this.polygonDraft = null;
-    this.keypointDraft = null;
-    if (this.gesture?.type === "draw") this.gesture = null;
-  }
+  // -- drawing tools ------------------------------------------------------------------
 
   /** A drawing tool may start: a class is chosen and allows the kind; else say why. */
   private canDraw(kind: Kind): boolean {
@@ -1057,27 +950,6 @@ export class RegionCanvasView {
     return true;
   }
 
-  private finishPolygon(): void {
-    const points = this.polygonDraft;
-    if (!points) return;
-    const closed = closePolygon(points);
-    if (!closed.ok) {
-      this.flashHint(`cannot close: ${closed.reason}`);
-      return;
-    }
-    this.polygonDraft = null;
-    void this.addShape({ kind: "polygon", geometry: closed.geometry });
-  }
-
-  private finishKeypointDraft(): void {
-    const draft = this.keypointDraft;
-    if (!draft) return;
-    const geometry = finishKeypoints(draft);
-    this.keypointDraft = null;
-    if (geometry) void this.addShape({ kind: "keypoints", geometry });
-    this.refresh();
-  }
-
   private hintTimer: ReturnType<typeof setTimeout> | null = null;
 
   private flashHint(text: string): void {
@@ -1091,306 +963,9 @@ export class RegionCanvasView {
     this.refresh();
   }
 
-  // -- pointer --------------------------------------------------------------------------
+  // -- shortcuts ------------------------------------------------------------------------
 
-  private bindCanvas(canvas: HTMLCanvasElement): void {
-    const listen = <K extends keyof HTMLElementEventMap>(
-      type: K,
-      fn: (e: HTMLElementEventMap[K]) => void,
-      options?: AddEventListenerOptions,
-    ): void => {
-      const handler = (e: HTMLElementEventMap[K]): void => {
-        if (!this.closed) fn(e);
-      };
-      canvas.addEventListener(type, handler, options);
-      this.cleanups.push(() => canvas.removeEventListener(type, handler, options));
-    };
-    listen("pointerdown", (e) => this.onPointerDown(e));
-    listen("pointermove", (e) => this.onPointerMove(e));
-    listen("pointerup", (e) => this.onPointerUp(e));
-    listen("pointercancel", (e) => this.onPointerCancel(e));
-    listen("pointerleave", () => {
-      if (this.gesture) return;
-      this.cursor = null;
-      this.setHover(null);
-      this.refresh();
-    });
-    listen("dblclick", (e) => {
-      if (this.tool === "polygon" && this.polygonDraft) {
-        e.preventDefault();
-        this.finishPolygon();
-      }
-    });
-    listen("wheel", (e) => this.onWheel(e), { passive: false });
-    listen("keydown", (e) => this.onKeyDown(e));
-    listen("keyup", (e) => {
-      if (e.key === " ") {
-        this.spaceDown = false;
-        this.updateCursor(null);
-        e.stopPropagation();
-      }
-    });
-    listen("blur", () => {
-      this.spaceDown = false;
-    });
-    listen("contextmenu", (e) => {
-      if (this.polygonDraft || this.keypointDraft) e.preventDefault();
-    });
-  }
-
-  private screenPoint(e: { clientX: number; clientY: number }): Point {
-    const r = this.ui.canvas.getBoundingClientRect();
-    return { x: e.clientX - r.left, y: e.clientY - r.top };
-  }
-
-  private capture(e: PointerEvent): void {
-    try {
-      this.ui.canvas.setPointerCapture(e.pointerId);
-    } catch {
-      // no capture (e.g. synthetic events): the gesture still works inside the canvas
-    }
-  }
-
-  private release(pointerId: number): void {
-    try {
-      if (this.ui.canvas.hasPointerCapture?.(pointerId)) this.ui.canvas.releasePointerCapture(pointerId);
-    } catch {
-      // already released
-    }
-  }
-
-  private selectedPickable(): Pickable | null {
-    const rec = this.selectedRecord();
-    if (!rec || !isEditable(rec, this.annotator) || !this.isShown(rec)) return null;
-    const shape = this.shapeOf(rec.id);
-    return shape ? { id: rec.id, shape } : null;
-  }
-
-  private startEdit(e: PointerEvent, p: Point, id: string, grab: Grab): void {
-    const shape = this.shapeOf(id);
-    if (!shape) return;
-    this.gesture = {
-      type: "edit",
-      pointerId: e.pointerId,
-      id,
-      grab,
-      startScreen: p,
-      startImage: this.view.screenToImage(p),
-      original: shape,
-      preview: shape,
-      moved: false,
-    };
-    this.capture(e);
-  }
-
-  private startPan(e: PointerEvent, p: Point): void {
-    this.gesture = { type: "pan", pointerId: e.pointerId, start: p, startView: this.view };
-    this.capture(e);
-    this.ui.canvas.style.cursor = "grabbing";
-  }
-
-  /** In a drawing tool, a press on the selected shape's handle edits it instead of drawing. */
-  private tryHandle(e: PointerEvent, p: Point): boolean {
-    const sel = this.selectedPickable();
-    if (!sel) return false;
-    const grab = hitHandle(sel.shape, p, this.view);
-    if (!grab) return false;
-    this.startEdit(e, p, sel.id, grab);
-    return true;
-  }
-
-  private onPointerDown(e: PointerEvent): void {
-    if (this.gesture) return;
-    this.focusCanvas();
-    const p = this.screenPoint(e);
-    this.cursor = p;
-    if (e.button === 1 || (e.button === 0 && this.spaceDown)) {
-      e.preventDefault();
-      this.startPan(e, p);
-      return;
-    }
-    if (e.button !== 0) return;
-    e.preventDefault();
-    const bounds = this.imageSize;
-    switch (this.tool) {
-      case "select": {
-        this.ensureCaches();
-        const hit = pick(this.editables, p, this.view, this.selectedPickable());
-        if (!hit) {
-          this.select(null);
-          this.startPan(e, p);
-          return;
-        }
-        this.select(hit.id);
-        const shape = this.shapeOf(hit.id);
-        if (e.shiftKey && shape?.kind === "keypoints" && hit.grab.type === "vertex") {
-          this.edits.submit(hit.id, {
-            geometry: { kind: "keypoints", geometry: toggleKeypointVisibility(shape.geometry, hit.grab.index) },
-          });
-          this.refresh();
-          return;
-        }
-        this.startEdit(e, p, hit.id, hit.grab);
-        break;
-      }
-      case "box":
-      case "rotated_box": {
-        if (this.tryHandle(e, p)) break;
-        if (!this.canDraw(this.tool)) return;
-        this.gesture = { type: "draw", pointerId: e.pointerId, kind: this.tool, start: p, now: p };
-        this.capture(e);
-        break;
-      }
-      case "polygon": {
-        if (!this.polygonDraft && this.tryHandle(e, p)) break;
-        if (!this.polygonDraft && !this.canDraw("polygon")) return;
-        const step = polygonClick(this.polygonDraft ?? [], p, this.view, bounds);
-        if (step.type === "add") this.polygonDraft = step.points;
-        else if (step.type === "close") this.finishPolygon();
-        break;
-      }
-      case "keypoints": {
-        if (!this.keypointDraft && this.tryHandle(e, p)) break;
-        if (!this.keypointDraft) {
-          if (!this.canDraw("keypoints")) return;
-          this.keypointDraft = newKeypointDraft(this.classMap.get(this.label)?.keypoints ?? []);
-        }
-        const placed = placeKeypoint(this.keypointDraft, this.view.screenToImage(p), bounds, e.shiftKey);
-        this.keypointDraft = placed.draft;
-        if (placed.done) this.finishKeypointDraft();
-        break;
-      }
-    }
-    this.refresh();
-  }
-
-  private onPointerMove(e: PointerEvent): void {
-    const p = this.screenPoint(e);
-    this.cursor = p;
-    const g = this.gesture;
-    if (g && e.pointerId === g.pointerId) {
-      if (g.type === "pan") {
-        this.view = g.startView.panBy(p.x - g.start.x, p.y - g.start.y);
-        this.autoFit = false;
-      } else if (g.type === "draw") {
-        g.now = p;
-      } else {
-        if (!g.moved && Math.hypot(p.x - g.startScreen.x, p.y - g.startScreen.y) >= CLICK_SLOP_PX) g.moved = true;
-        if (g.moved) {
-          g.preview = dragShape(
-            g.original,
-            g.grab,
-            g.startImage,
-            this.view.screenToImage(p),
-            this.imageSize,
-            g.preview,
-            e.shiftKey ? SNAP_ANGLE : 0,
-          );
-        }
-      }
-      this.refresh();
-      return;
-    }
-    if (!g) {
-      this.ensureCaches();
-      const hover = pick(this.visibles, p, this.view, null);
-      this.setHover(hover?.id ?? null);
-      this.updateCursor(p);
-    }
-    this.refresh();
-  }
-
-  private updateCursor(p: Point | null): void {
-    const canvas = this.ui.canvas;
-    if (this.spaceDown) {
-      canvas.style.cursor = "grab";
-      return;
-    }
-    if (p) {
-      const sel = this.selectedPickable();
-      const grab = sel ? hitHandle(sel.shape, p, this.view) : null;
-      if (grab) {
-        canvas.style.cursor = cursorFor(grab, sel?.shape.kind === "rotated_box" ? sel.shape.geometry.angle : 0);
-        return;
-      }
-      if (this.tool === "select") {
-        this.ensureCaches();
-        canvas.style.cursor = pick(this.editables, p, this.view, null) ? "move" : "default";
-        return;
-      }
-    }
-    canvas.style.cursor = this.tool === "select" ? "default" : "crosshair";
-  }
-
-  private onPointerUp(e: PointerEvent): void {
-    const g = this.gesture;
-    if (!g || e.pointerId !== g.pointerId) return;
-    this.gesture = null;
-    this.release(e.pointerId);
-    const p = this.screenPoint(e);
-    this.cursor = p;
-    if (g.type === "draw") {
-      const shape =
-        g.kind === "box"
-          ? boxShape(boxFromScreenDrag(this.view, g.start, p, this.imageSize))
-          : rotatedShape(rotatedBoxFromScreenDrag(this.view, g.start, p, this.imageSize));
-      if (shape) void this.addShape(shape);
-      else {
-        // A click, not a drag: select what is under it (or deselect).
-        this.ensureCaches();
-        this.select(pick(this.editables, p, this.view, null)?.id ?? null);
-      }
-    } else if (g.type === "edit" && g.moved && !shapesEqual(g.original, g.preview)) {
-      const problem = shapeProblem(g.preview, this.imageSize);
-      if (problem) this.report(pageError("InvalidGeometry", problem));
-      else this.edits.submit(g.id, { geometry: g.preview });
-    }
-    this.updateCursor(p);
-    this.refresh();
-  }
-
-  private onPointerCancel(e: PointerEvent): void {
-    const g = this.gesture;
-    if (!g || e.pointerId !== g.pointerId) return;
-    this.gesture = null;
-    this.release(e.pointerId);
-    this.refresh();
-  }
-
-  private onWheel(e: WheelEvent): void {
-    e.preventDefault();
-    const unit = e.deltaMode === 1 ? 16 : e.deltaMode === 2 ? this.cssH : 1;
-    const dy = e.deltaY * unit;
-    if (dy === 0) return;
-    const factor = Math.exp(-Math.max(-300, Math.min(300, dy)) * 0.0015);
-    this.zoomAt(this.screenPoint(e), factor);
-  }
-
-  // -- keyboard ---------------------------------------------------------------------------
-
-  private onKeyDown(e: KeyboardEvent): void {
-    if (e.key === " ") {
-      e.preventDefault();
-      e.stopPropagation();
-      if (!this.spaceDown) {
-        this.spaceDown = true;
-        this.updateCursor(null);
-      }
-      return;
-    }
-    const sel = this.selectedPickable();
-    const action = keyAction(e, this.classes, {
-      drafting: this.polygonDraft !== null || this.keypointDraft !== null,
-      hasSelection: sel !== null,
-      selectionRotatable: sel?.shape.kind === "rotated_box",
-      video: this.video,
-    });
-    if (!action) return;
-    e.preventDefault();
-    e.stopPropagation();
-    this.perform(action);
-  }
-
+  /** Run a shortcut the input layer passed on (draft keys stay there). */
   private perform(a: KeyAction): void {
     switch (a.type) {
       case "undo":
@@ -1418,23 +993,6 @@ export class RegionCanvasView {
         else this.flashHint("the box cannot turn further without leaving the image");
         break;
       }
-      case "finish-draft":
-        if (this.polygonDraft) this.finishPolygon();
-        else this.finishKeypointDraft();
-        break;
-      case "remove-vertex":
-        if (this.polygonDraft) {
-          this.polygonDraft = removeLastVertex(this.polygonDraft);
-          if (this.polygonDraft.length === 0) this.polygonDraft = null;
-        } else if (this.keypointDraft) {
-          const points = this.keypointDraft.points.slice(0, -1);
-          this.keypointDraft = points.length ? { ...this.keypointDraft, points } : null;
-        }
-        break;
-      case "cancel":
-        if (this.polygonDraft || this.keypointDraft) this.cancelDrafts();
-        else this.select(null);
-        break;
       case "delete":
         this.deleteSelected();
         break;
@@ -1444,14 +1002,6 @@ export class RegionCanvasView {
     }
     this.refresh();
   }
-}
-
-function boxShape(g: BoxGeom | null): Shape | null {
-  return g ? { kind: "box", geometry: g } : null;
-}
-
-function rotatedShape(g: RotatedBoxGeom | null): Shape | null {
-  return g ? { kind: "rotated_box", geometry: g } : null;
 }
 
 /** Decode an encoded image buffer; null where the browser API is missing (tests). */
