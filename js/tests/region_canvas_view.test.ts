@@ -481,7 +481,7 @@ describe("RegionCanvas view", () => {
 
   it("exposes render stats and cleans up every listener", async () => {
     const { model, el, cleanup } = await renderLoaded();
-    expect(el.accordStats?.()).toEqual({ frames: expect.any(Array) });
+    expect(el.accordStats?.()).toEqual({ frames: expect.any(Array), commands: expect.any(Array) });
     el.accordResetStats?.();
     expect(el.accordStats?.().frames).toEqual([]);
     expect(model.listenerCount).toBe(1);

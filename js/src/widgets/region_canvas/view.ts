@@ -45,7 +45,10 @@ export interface WidgetModel extends MessageModel {
 
 /** Render statistics for the benchmark hook. */
 export interface CanvasStats {
+  /** Duration of each canvas draw, ms. */
   frames: number[];
+  /** Round trip of each edit command (page → Session → reply), ms. */
+  commands: { type: string; ms: number; ok: boolean }[];
 }
 
 /** The root element with the benchmark hooks attached. */
@@ -92,7 +95,7 @@ export class RegionCanvasView {
   private readonly edits: EditQueue;
   private readonly loader: FrameLoader;
   private readonly cleanups: (() => void)[] = [];
-  private readonly stats: CanvasStats = { frames: [] };
+  private readonly stats: CanvasStats = { frames: [], commands: [] };
   private readonly me = Symbol("region-canvas-view");
   private closed = false;
 
@@ -196,9 +199,10 @@ export class RegionCanvasView {
     }
     this.ctx = ctx;
 
-    el.accordStats = () => ({ frames: [...this.stats.frames] });
+    el.accordStats = () => ({ frames: [...this.stats.frames], commands: [...this.stats.commands] });
     el.accordResetStats = () => {
       this.stats.frames.length = 0;
+      this.stats.commands.length = 0;
     };
     this.registerGlobalStats();
 
@@ -499,10 +503,15 @@ export class RegionCanvasView {
   }
 
   private async command(type: string, payload: Record<string, unknown>): Promise<unknown> {
+    const t0 = now();
+    const log = this.stats.commands;
+    if (log.length >= MAX_STATS) log.splice(0, log.length - MAX_STATS + 1);
     try {
       const reply = await this.client.request(type, payload);
+      log.push({ type, ms: now() - t0, ok: true });
       return reply.result ?? {};
     } catch (err) {
+      log.push({ type, ms: now() - t0, ok: false });
       this.report(err);
       return null;
     }
