@@ -7,7 +7,7 @@ import importlib
 
 from benchmarks.common import assemble_results
 
-SUITES = {"store": "benchmarks.bench_store"}
+SUITES = {"store": "benchmarks.bench_store", "agreement": "benchmarks.bench_agreement"}
 
 
 def main() -> None:

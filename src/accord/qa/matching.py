@@ -138,11 +138,42 @@ def match_by_score(
     allowed = (s >= threshold) & (s > 0)
     if not allowed.any():
         return np.zeros((0, 2), dtype=np.intp), np.zeros(0)
-    # only rows/columns with at least one admissible partner take part
-    ri = np.flatnonzero(allowed.any(axis=1))
-    ci = np.flatnonzero(allowed.any(axis=0))
-    sub = np.where(allowed[np.ix_(ri, ci)], s[np.ix_(ri, ci)], 0.0)
-    rows, cols = linear_sum_assignment(sub, maximize=True)
-    keep = allowed[ri[rows], ci[cols]]
-    pairs = np.stack([ri[rows][keep], ci[cols][keep]], axis=1).astype(np.intp)
+    # solve each connected component of the graph of admissible pairs on its own:
+    # far-apart items never compete, and small problems are much cheaper than one big one
+    found = []
+    for ri, ci in _components(allowed):
+        sub = np.where(allowed[np.ix_(ri, ci)], s[np.ix_(ri, ci)], 0.0)
+        rows, cols = linear_sum_assignment(sub, maximize=True)
+        keep = allowed[ri[rows], ci[cols]]
+        found.append(np.stack([ri[rows][keep], ci[cols][keep]], axis=1))
+    pairs = np.concatenate(found).astype(np.intp)
+    pairs = pairs[np.argsort(pairs[:, 0], kind="stable")]
     return pairs, s[pairs[:, 0], pairs[:, 1]]
+
+
+def _components(allowed: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Connected components (rows, columns) of the bipartite graph ``allowed``."""
+    n, m = allowed.shape
+    parent = np.arange(n + m)
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return int(root)
+
+    for i, j in np.argwhere(allowed):
+        a, b = find(int(i)), find(n + int(j))
+        if a != b:
+            parent[b] = a
+    roots = np.array([find(x) for x in range(n + m)])
+    used_rows = allowed.any(axis=1)
+    used_cols = allowed.any(axis=0)
+    out = []
+    for r in np.unique(roots[:n][used_rows]):
+        rows = np.flatnonzero(used_rows & (roots[:n] == r))
+        cols = np.flatnonzero(used_cols & (roots[n:] == r))
+        out.append((rows, cols))
+    return out

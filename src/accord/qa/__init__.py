@@ -1,0 +1,1 @@
+"""Quality: agreement between annotators (and, later, checks, gold, review)."""
