@@ -73,8 +73,15 @@ def test_page_commands_edit_the_session_and_views_hear_events(scene_session) -> 
         RegionCanvas(s, "street", "video", frame=10),
     )
     pa, pb = Page(a), Page(b)
-    reply, _ = pa.ask("annotation.add", item="street", stream="video", label="car", kind="box",
-                      geometry={"x": 10, "y": 20, "w": 30, "h": 40}, frame=10)  # fmt: skip
+    reply, _ = pa.ask(
+        "annotation.add",
+        item="street",
+        stream="video",
+        label="car",
+        kind="box",
+        geometry={"x": 10, "y": 20, "w": 30, "h": 40},
+        frame=10,
+    )
     assert reply["ok"], reply
     new_id = reply["result"]["ids"][0]
     assert s.annotations.loc[new_id, "geometry"] == {"x": 10, "y": 20, "w": 30, "h": 40}
@@ -108,8 +115,15 @@ def test_views_are_scoped_to_their_item(scene_session, sample_scene) -> None:
     s.add_item("other", video=sample_scene.video)
     other_id = s.annotate("other", "video", "car", ac.Box(1, 1, 5, 5), frame=0)
     page = Page(RegionCanvas(s, "street", "video"))
-    reply, _ = page.ask("annotation.add", item="other", stream="video", label="car", kind="box",
-                        geometry=[1, 1, 2, 2], frame=0)  # fmt: skip
+    reply, _ = page.ask(
+        "annotation.add",
+        item="other",
+        stream="video",
+        label="car",
+        kind="box",
+        geometry=[1, 1, 2, 2],
+        frame=0,
+    )
     assert reply["error"]["error"] == "PermissionDeniedError"
     reply, _ = page.ask("annotation.delete", id=other_id, revision=1)
     assert reply["error"]["error"] == "PermissionDeniedError"
@@ -164,7 +178,13 @@ def test_chunked_command_reaches_the_handler(scene_session) -> None:
     page = Page(w)
     blob = np.random.default_rng(0).bytes(300_000)
     for i in range(3):
-        w._on_page_message(w, {"type": "chunk", "transfer": "x", "index": i, "count": 3,
-                               "total_bytes": len(blob)}, [blob[i * 100_000 : (i + 1) * 100_000]])  # fmt: skip
+        header = {
+            "type": "chunk",
+            "transfer": "x",
+            "index": i,
+            "count": 3,
+            "total_bytes": len(blob),
+        }
+        w._on_page_message(w, header, [blob[i * 100_000 : (i + 1) * 100_000]])
     reply, _ = page.ask("echo.size", transfer={"id": "x", "count": 3, "total_bytes": len(blob)})
     assert reply["result"] == {"n": 300_000} and got[0] == blob

@@ -583,7 +583,7 @@ def _cuboid_pair_iou(a: np.ndarray, b: np.ndarray, bev: bool) -> float:
 def cuboid_iou_matrix(a: Any, b: Any, *, bev: bool = False) -> np.ndarray:
     """Pairwise IoU ``(N, M)`` of rotated cuboids (3-D, or bird's-eye view with ``bev``).
 
-    3-D IoU = |A ∩ B| / (|A| + |B| − |A ∩ B|) with |A ∩ B| = (area of the
+    3-D IoU = ``vol(A ∩ B) / (vol(A) + vol(B) − vol(A ∩ B))`` with ``vol(A ∩ B)`` = (area of the
     intersection of the two yawed footprints) × (overlap of the z ranges); the
     BEV IoU uses the footprints only. Cuboids as ``(N, 7)`` arrays
     ``cx, cy, cz, l, w, h, yaw``, :class:`~accord.model.geometry.Cuboid` values,
@@ -854,10 +854,10 @@ def segment_overlap(
 ) -> dict[str, float]:
     """Overlap of the time covered by two annotators' segments.
 
-    ``overlap`` = |cov(A) ∩ cov(B)| / |cov(A) ∪ cov(B)| where cov is the union of a
+    ``overlap`` = ``len(cov(A) ∩ cov(B)) / len(cov(A) ∪ cov(B))`` where cov is the union of a
     rater's segments (temporal IoU of the coverage; ``nan`` if neither covers
-    anything). With labels, ``overlap_labelled`` = Σ_l |cov(A_l) ∩ cov(B_l)| /
-    |cov(A) ∪ cov(B)|, the share of annotated time on which both gave the same
+    anything). With labels, ``overlap_labelled`` = ``Σ_l len(cov(A_l) ∩ cov(B_l)) /
+    len(cov(A) ∪ cov(B))``, the share of annotated time on which both gave the same
     label. Also returns ``covered_a``, ``covered_b``, ``intersection``, ``union``.
     """
     sa, ea, la = _intervals(a, labels_a, "a")
