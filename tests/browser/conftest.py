@@ -118,4 +118,3 @@ def lab(lab_server: LabServer, browser, request: pytest.FixtureRequest) -> Itera
 def _artifact_stem(node: pytest.Item) -> str:
     name = f"{node.path.stem}__{node.name}"
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_")[:150]
-

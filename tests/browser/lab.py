@@ -170,7 +170,9 @@ class LabServer:
                 if isinstance(status, dict) and "started" in status:
                     return
             time.sleep(0.1)
-        raise RuntimeError(f"jupyter lab did not answer /api/status in {timeout:.0f} s\n{self.log()}")
+        raise RuntimeError(
+            f"jupyter lab did not answer /api/status in {timeout:.0f} s\n{self.log()}"
+        )
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM the whole process group, then SIGKILL what is left after `grace` seconds."""
@@ -179,10 +181,8 @@ class LabServer:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            pass
         # Kernels are in the group too; make sure none outlives the server.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -440,7 +440,7 @@ class Lab:
         self.console.append(f"[{msg.type}] {msg.text}{where}")
 
     def _cell_at(self, index: int) -> Locator:
-        return self.page.locator(f"{VISIBLE_NOTEBOOK} .jp-Notebook > .jp-Cell").nth(index)
+        return self.page.locator(f"{VISIBLE_NOTEBOOK} .jp-Notebook .jp-Cell").nth(index)
 
     def _prepare_cell(self, code: str) -> int:
         """Reuse the trailing empty cell or append one; put `code` in it; return its index."""
