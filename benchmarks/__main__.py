@@ -7,7 +7,11 @@ import importlib
 
 from benchmarks.common import assemble_results
 
-SUITES = {"store": "benchmarks.bench_store", "agreement": "benchmarks.bench_agreement"}
+SUITES = {
+    "store": "benchmarks.bench_store",
+    "agreement": "benchmarks.bench_agreement",
+    "canvas": "benchmarks.bench_canvas",
+}
 
 
 def main() -> None:

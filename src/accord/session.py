@@ -133,6 +133,7 @@ class Session:
         self._seen_seq = self.store.last_seq()
         self._stacks: tuple[list[int], list[int]] | None = None
         self._view_seq = -1
+        self._items_seq = -1
         self.taxonomy = self._resolve_taxonomy(taxonomy)
 
     # -- lifecycle -------------------------------------------------------------
@@ -204,7 +205,7 @@ class Session:
     def items_by_id(self) -> dict[str, Item]:
         """Items (with their streams and calibrations), by id."""
         with self._lock:
-            self._refresh_if_changed()
+            self._refresh_items()
             if self._items is None:
                 self._items = self._load_items()
             return self._items
@@ -326,7 +327,7 @@ class Session:
                 raise CommandError(
                     "command.type", f"one of {sorted([*cmds.COMMANDS, 'undo', 'redo'])}", ctype
                 )
-            self._refresh_if_changed()
+            self._refresh_items()
             self._check_role(ctype)
             changes, ids = handler(self, command)
             kind = "do" if ctype in cmds.UNDOABLE else "admin"
@@ -487,7 +488,7 @@ class Session:
 
     def _undo_or_redo(self, kind: str) -> Result:
         with self._lock:
-            self._refresh_if_changed()
+            self._refresh_items()
             undo, redo = self._undo_stacks()
             stack = undo if kind == "undo" else redo
             if not stack:
@@ -681,25 +682,41 @@ class Session:
     #: Above this many new events a view is rebuilt rather than patched.
     _PATCH_LIMIT = 5_000
 
+    _STRUCTURAL = frozenset({"item", "stream", "taxonomy"})
+
+    def _refresh_items(self) -> None:
+        """Forget cached items if any item, stream or taxonomy changed since (cheap).
+
+        Commands call this; the DataFrame views are patched only when read.
+        """
+        seq = self.store.last_seq()
+        if seq == self._items_seq:
+            return
+        if self._items_seq >= 0:
+            new = self.store.events(since=self._items_seq, limit=self._PATCH_LIMIT + 1)
+            if len(new) > self._PATCH_LIMIT or any(e.target in self._STRUCTURAL for e in new):
+                self._items = None
+        else:
+            self._items = None
+        self._items_seq = seq
+
     def _refresh_if_changed(self) -> None:
-        """Bring cached items and views up to the newest event in the store.
+        """Bring cached views up to the newest event in the store.
 
         Annotation changes (by this session or any other on the same store)
         are patched into the cached ``annotations`` frame, so an edit costs
         time proportional to the edit, not to the size of the project.
         """
+        self._refresh_items()
         seq = self.store.last_seq()
         if seq == self._view_seq:
             return
         if self._view_seq < 0:
             self._view_seq = seq
-            self._items = None
             self._cache.clear()
             return
         new = self.store.events(since=self._view_seq, limit=self._PATCH_LIMIT + 1)
-        if len(new) > self._PATCH_LIMIT or any(
-            e.target in ("item", "stream", "taxonomy") for e in new
-        ):
+        if len(new) > self._PATCH_LIMIT or any(e.target in self._STRUCTURAL for e in new):
             self._view_seq = seq
             self._items = None
             self._cache.clear()

@@ -119,6 +119,7 @@ class Canvas:
 
     def drag(self, a: tuple[float, float], b: tuple[float, float], steps: int = 8) -> None:
         """Drag in image coordinates from ``a`` to ``b``."""
+        self.canvas.scroll_into_view_if_needed()
         m = self.page.mouse
         m.move(*self.to_screen(*a))
         m.down()
@@ -126,6 +127,7 @@ class Canvas:
         m.up()
 
     def click(self, x: float, y: float, **kwargs) -> None:
+        self.canvas.scroll_into_view_if_needed()
         self.page.mouse.click(*self.to_screen(x, y), **kwargs)
 
     def stats(self) -> dict:

@@ -48,13 +48,15 @@ export interface CanvasStats {
   /** Duration of each canvas draw, ms. */
   frames: number[];
   /** Round trip of each edit command (page → Session → reply), ms. */
-  commands: { type: string; ms: number; ok: boolean }[];
+  commands: { type: string; ms: number; ok: boolean; at: number }[];
 }
 
 /** The root element with the benchmark hooks attached. */
 export interface StatsElement extends HTMLElement {
   accordStats?: () => CanvasStats;
   accordResetStats?: () => void;
+  /** Round trip of a no-op query to the kernel, ms (the transport baseline). */
+  accordPing?: () => Promise<number>;
 }
 
 /** Zoom limits relative to the fitted scale, and in absolute scale. */
@@ -200,6 +202,11 @@ export class RegionCanvasView {
     this.ctx = ctx;
 
     el.accordStats = () => ({ frames: [...this.stats.frames], commands: [...this.stats.commands] });
+    el.accordPing = async () => {
+      const t0 = now();
+      await this.client.request("ping", {});
+      return now() - t0;
+    };
     el.accordResetStats = () => {
       this.stats.frames.length = 0;
       this.stats.commands.length = 0;
@@ -265,6 +272,7 @@ export class RegionCanvasView {
     this.image = null;
     delete this.el.accordStats;
     delete this.el.accordResetStats;
+    delete this.el.accordPing;
     for (const key of ["ready", "count", "selected", "zoom", "panX", "panY", "frame"]) delete this.el.dataset[key];
     this.ui.detach();
     const g = globalThis as { __accord_canvas_stats?: Record<string, CanvasStats> };
@@ -508,10 +516,10 @@ export class RegionCanvasView {
     if (log.length >= MAX_STATS) log.splice(0, log.length - MAX_STATS + 1);
     try {
       const reply = await this.client.request(type, payload);
-      log.push({ type, ms: now() - t0, ok: true });
+      log.push({ type, ms: now() - t0, ok: true, at: performance.timeOrigin + t0 });
       return reply.result ?? {};
     } catch (err) {
-      log.push({ type, ms: now() - t0, ok: false });
+      log.push({ type, ms: now() - t0, ok: false, at: performance.timeOrigin + t0 });
       this.report(err);
       return null;
     }
