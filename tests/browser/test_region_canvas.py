@@ -269,3 +269,37 @@ def test_video_frame_is_decoded_by_index_and_steps(lab: Lab, sample_scene) -> No
         arg=c.root.element_handle(),
     )
     assert shown_index() == 30
+
+
+def test_attributes_rotation_and_delete_from_the_page(lab: Lab) -> None:
+    c = _start(lab)
+    c.label("car")
+    c.tool("box")
+    c.drag((60, 60), (200, 150))
+    c.wait_count(1)
+    c.tool("select")
+    c.click(130, 105)
+    assert c.data("selected") != ""
+    c.root.locator('[data-attribute="occluded"]').check()
+    lab.wait_value("s.annotations.iloc[0]['attributes']['occluded']", True)
+    # a rotated box: drawn, then turned with "]" (5° per press)
+    c.tool("rotated_box")
+    c.drag((300, 200), (420, 260))
+    c.wait_count(2)
+    rid = lab.value("s.annotations.query('kind == \"rotated_box\"').index[0]")
+    c.canvas.click(position={"x": 5, "y": 5})  # focus without drawing over shapes
+    c.tool("select")
+    c.click(360, 230)
+    for _ in range(3):
+        lab.page.keyboard.press("]")
+    lab.wait_value(
+        f"round(s.get({rid!r}).geometry.angle, 4)", round(3 * 5 * 3.141592653589793 / 180, 4)
+    )
+    g = lab.value(f"s.annotations.loc[{rid!r}, 'geometry']")
+    zoom = c.view()[0]
+    assert _close(g["cx"], 360, zoom) and _close(g["cy"], 230, zoom)
+    assert _close(g["w"], 120, zoom) and _close(g["h"], 60, zoom)
+    c.click(360, 230)  # running cells moved the focus to the notebook: select it again
+    lab.page.keyboard.press("Delete")
+    c.wait_count(1)
+    assert lab.value("list(s.annotations['kind'])") == ["box"]
