@@ -51,7 +51,7 @@ _ANNOTATION_FIELDS = {
     "score",
     "stage",
 }
-_UPDATABLE = {
+_UPDATABLE = {  # status moves only through annotation.review
     "label",
     "kind",
     "geometry",
@@ -59,7 +59,6 @@ _UPDATABLE = {
     "frame",
     "track",
     "entity",
-    "status",
     "score",
     "stage",
     "source",
@@ -201,7 +200,11 @@ def _new_annotation(s: Session, p: Mapping[str, Any], where: str, now: float) ->
         "created_at": now,
         "updated_at": now,
     }
-    rec["status"] = p.get("status") or ("draft")
+    rec["status"] = p.get("status") or "draft"
+    if rec["status"] not in ("draft", "submitted"):
+        raise ValidationError(
+            f"{where}.status", "'draft' or 'submitted' for a new annotation", rec["status"]
+        )
     rec["source"] = p.get("source") or "human"
     rec["stage"] = p.get("stage") or s.stage
     return validate_annotation(s, rec, where)
@@ -257,9 +260,15 @@ def _bump(before: dict[str, Any], now: float, **changes: Any) -> dict[str, Any]:
 
 @command("annotation.update")
 def update_annotation(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
-    _check_fields(p, _UPDATABLE | {"id", "revision"}, "annotation")
+    _check_fields(p, _UPDATABLE | {"id", "revision", "status"}, "annotation")
     before = _current(s, "annotation", p, "annotation")
     s.check_can_edit(before, "annotation")
+    if "status" in p:
+        raise CommandError(
+            "annotation.status",
+            "a review command (annotation.review) to change the status",
+            p["status"],
+        )
     fields = {k: p[k] for k in _UPDATABLE if k in p}
     if not fields:
         raise CommandError("annotation", f"at least one of {sorted(_UPDATABLE)} to change", None)
@@ -284,6 +293,45 @@ def delete_annotation(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], l
     ]
     changes.append(Change("annotation", before["id"], "delete", before, None))
     return changes, [before["id"]]
+
+
+@command("annotation.review")
+def review_annotation(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
+    """Move an annotation along the review tiers, with a comment (see accord.review)."""
+    from accord.review import check_transition
+
+    _check_fields(p, {"id", "revision", "status", "comment"}, "review")
+    before = _current(s, "annotation", p, "review")
+    to = _field(p, "status", "review", "the new review status")
+    comment = p.get("comment") or ""
+    if not isinstance(comment, str):
+        raise ValidationError("review.comment", "text", comment)
+    check_transition(
+        before["status"],
+        to,
+        role=s.role,
+        is_owner=before["annotator"] == s.annotator,
+        where="review",
+    )
+    now = time.time()
+    review_id = new_id("r")
+    record = {
+        "id": review_id,
+        "item": before["item"],
+        "annotation": before["id"],
+        "from_status": before["status"],
+        "status": to,
+        "comment": comment,
+        "annotator": s.annotator,
+        "role": s.role,
+        "revision": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+    return [
+        Change("annotation", before["id"], "update", before, _bump(before, now, status=to)),
+        Change("review", review_id, "create", None, record),
+    ], [before["id"], review_id]
 
 
 # -- links ---------------------------------------------------------------------
@@ -601,6 +649,7 @@ UNDOABLE: frozenset[str] = frozenset(
         "annotations.add",
         "annotation.update",
         "annotation.delete",
+        "annotation.review",
         "link.add",
         "link.delete",
         "entity.add",

@@ -395,8 +395,17 @@ class Session:
         """Hook for role rules per command type (record ownership is checked in handlers)."""
 
     def check_can_edit(self, record: Mapping[str, Any], what: str) -> None:
-        """Annotators edit their own records; reviewers and admins anyone's."""
+        """Annotators edit their own records; reviewers and admins anyone's.
+
+        Approved annotations are changed by admins only (see :mod:`accord.review`).
+        """
         owner = record.get("annotator")
+        if what == "annotation" and record.get("status") == "approved" and self.role != "admin":
+            raise PermissionDeniedError(
+                f"{what} {record.get('id')}",
+                "the admin role to change an approved annotation",
+                self.role,
+            )
         if self.role == "annotator" and owner not in (None, self.annotator):
             raise PermissionDeniedError(
                 f"{what} {record.get('id')}",
@@ -651,6 +660,16 @@ class Session:
         """Merge entities into the first one; returns its id."""
         self.apply({"type": "entity.merge", "ids": list(entity_ids)})
         return entity_ids[0]
+
+    def review(self, annotation_id: str, status: str, comment: str = "") -> None:
+        """Move an annotation along the review tiers (self-check, peer review, audit).
+
+        Who may do what depends on this session's role and on who owns the
+        annotation; see :mod:`accord.review`.
+        """
+        self.apply(
+            {"type": "annotation.review", "id": annotation_id, "status": status, "comment": comment}
+        )
 
     def get(self, annotation_id: str) -> Annotation:
         """One annotation as a model object."""
@@ -917,6 +936,11 @@ class Session:
         for c in ("frames", "width", "height", "sample_rate"):
             df[c] = df[c].astype("Int64")
         return df
+
+    @property
+    def reviews(self) -> pd.DataFrame:
+        """Every review step: annotation, from → to status, comment, by whom, when."""
+        return self._cached("reviews", lambda: self.store.frame("review"))
 
     @property
     def history(self) -> pd.DataFrame:

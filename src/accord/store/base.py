@@ -22,7 +22,16 @@ import pandas as pd
 __all__ = ["TARGETS", "Change", "CommandRecord", "Event", "Store"]
 
 #: Kinds of record a change can touch.
-TARGETS: tuple[str, ...] = ("annotation", "link", "entity", "item", "stream", "taxonomy", "meta")
+TARGETS: tuple[str, ...] = (
+    "annotation",
+    "link",
+    "entity",
+    "item",
+    "stream",
+    "taxonomy",
+    "review",
+    "meta",
+)
 
 
 @dataclass(frozen=True)

@@ -110,6 +110,22 @@ TABLES: dict[str, TableSpec] = {
         ),
         frozenset({"data"}),
     ),
+    "review": TableSpec(
+        "reviews",
+        (
+            ("id", "TEXT PRIMARY KEY"),
+            ("item", "TEXT NOT NULL"),
+            ("annotation", "TEXT NOT NULL"),
+            ("from_status", "TEXT NOT NULL"),
+            ("status", "TEXT NOT NULL"),
+            ("comment", "TEXT NOT NULL"),
+            ("annotator", "TEXT NOT NULL"),
+            ("role", "TEXT NOT NULL"),
+            *_STAMPS,
+        ),
+        frozenset(),
+        (("annotation",), ("item",)),
+    ),
     "meta": TableSpec(
         "meta",
         (("id", "TEXT PRIMARY KEY"), ("data", "TEXT NOT NULL"), *_STAMPS),
