@@ -937,6 +937,32 @@ class Session:
             df[c] = df[c].astype("Int64")
         return df
 
+    def agreement(
+        self,
+        by: str = "pair",
+        *,
+        items: list[str] | None = None,
+        iou_threshold: float = 0.5,
+        min_overlap: float = 0.6,
+    ) -> pd.DataFrame:
+        """Inter-annotator agreement per modality and geometry kind.
+
+        ``by`` is ``"pair"`` (each annotator pair), ``"class"`` (also per class)
+        or ``"modality"`` (pairs pooled). Boxes and cuboids: IoU-matched
+        precision/recall/F1 and label agreement; time segments: F1 and the
+        overlap-linked kappa; text spans: span F1; tags: Cohen's kappa and
+        Krippendorff's alpha. See :mod:`accord.qa.tables`.
+        """
+        from accord.qa.tables import agreement_table
+
+        return agreement_table(
+            self,
+            by=by,
+            items=items,
+            iou_threshold=iou_threshold,
+            min_overlap=min_overlap,  # type: ignore[arg-type]
+        )
+
     @property
     def reviews(self) -> pd.DataFrame:
         """Every review step: annotation, from → to status, comment, by whom, when."""
