@@ -295,6 +295,26 @@ def delete_annotation(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], l
     return changes, [before["id"]]
 
 
+@command("annotations.accept")
+def accept_predictions(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
+    """Predictions become human labels owned by the accepting annotator."""
+    _check_fields(p, {"ids"}, "accept")
+    ids = _field(p, "ids", "accept", "a list of prediction ids")
+    if not isinstance(ids, list) or not ids:
+        raise ValidationError("accept.ids", "a non-empty list of annotation ids", ids)
+    found = s.store.get_many("annotation", ids)
+    now, changes = time.time(), []
+    for i, ann_id in enumerate(ids):
+        rec = found.get(ann_id)
+        if rec is None:
+            raise NotFoundError(f"accept.ids[{i}]", "an existing annotation id", ann_id)
+        if rec["source"] != "prediction":
+            raise ValidationError(f"accept.ids[{i}]", "a prediction", f"{ann_id} ({rec['source']})")
+        after = _bump(rec, now, source="human", annotator=s.annotator, stage=s.stage)
+        changes.append(Change("annotation", ann_id, "update", rec, after))
+    return changes, list(ids)
+
+
 @command("annotation.review")
 def review_annotation(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
     """Move an annotation along the review tiers, with a comment (see accord.review)."""
@@ -650,6 +670,7 @@ UNDOABLE: frozenset[str] = frozenset(
         "annotation.update",
         "annotation.delete",
         "annotation.review",
+        "annotations.accept",
         "link.add",
         "link.delete",
         "entity.add",

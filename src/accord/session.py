@@ -406,6 +406,8 @@ class Session:
                 "the admin role to change an approved annotation",
                 self.role,
             )
+        if what == "annotation" and record.get("source") == "prediction":
+            return  # predictions are suggestions: anyone may fix, accept or delete them
         if self.role == "annotator" and owner not in (None, self.annotator):
             raise PermissionDeniedError(
                 f"{what} {record.get('id')}",
@@ -660,6 +662,79 @@ class Session:
         """Merge entities into the first one; returns its id."""
         self.apply({"type": "entity.merge", "ids": list(entity_ids)})
         return entity_ids[0]
+
+    def prelabel(
+        self,
+        fn: Callable[[Session, str], Iterable[Mapping[str, Any]]],
+        items: Iterable[str] | None = None,
+        *,
+        model: str = "model",
+    ) -> list[str]:
+        """Store a model's suggestions as predictions, in one command.
+
+        ``fn(session, item)`` returns annotation payloads for an item: mappings
+        with ``stream``, ``label``, ``kind``, ``geometry`` (or a geometry object
+        under ``geometry`` without ``kind``) and optionally ``frame``,
+        ``attributes``, ``track`` and ``score`` (confidence in [0, 1]). They are
+        stored with ``source="prediction"`` under the annotator ``model:<model>``
+        and count for nobody's agreement until :meth:`accept` ed.
+        """
+        payloads: list[dict[str, Any]] = []
+        for item_id in list(items) if items is not None else list(self.items_by_id):
+            self.item(item_id)
+            for k, raw in enumerate(fn(self, item_id)):
+                if not isinstance(raw, Mapping):
+                    raise ValidationError(f"prelabel({item_id!r})[{k}]", "a mapping", raw)
+                p = dict(raw)
+                if isinstance(p.get("geometry"), Geometry):
+                    p["kind"], p["geometry"] = p["geometry"].kind, p["geometry"].to_dict()
+                payloads.append({**p, "item": item_id, "source": "prediction"})
+        if not payloads:
+            return []
+        with self._lock:  # the batch is stored under the model's name
+            previous, self.annotator = self.annotator, f"model:{model}"
+            try:
+                result = self.apply({"type": "annotations.add", "annotations": payloads})
+            finally:
+                self.annotator = previous
+        return list(result.ids)
+
+    def accept(self, annotation_ids: Iterable[str]) -> None:
+        """Accept predictions: they become this annotator's own human labels (one command)."""
+        self.apply({"type": "annotations.accept", "ids": list(annotation_ids)})
+
+    def queue(self, by: str = "uncertainty", *, items: Iterable[str] | None = None) -> pd.DataFrame:
+        """Items in the order to label or review next.
+
+        ``by="uncertainty"``: items whose predictions are least certain first
+        (mean of ``1 - |2·score − 1|``; items without scored predictions last);
+        ``by="disagreement"``: items where annotators agree least first
+        (``1 −`` mean F1 over annotator pairs and kinds; unlabeled pairs last).
+        """
+        wanted = list(items) if items is not None else list(self.items_by_id)
+        ann = self.annotations
+        ann = ann[ann["item"].isin(wanted)]
+        if by == "uncertainty":
+            pred = ann[(ann["source"] == "prediction") & ann["score"].notna()]
+            u = 1 - (2 * pred["score"].astype(float) - 1).abs()
+            score = u.groupby(pred["item"]).mean()
+            col = "uncertainty"
+        elif by == "disagreement":
+            from accord.qa.tables import agreement_table
+
+            vals = {}
+            for item_id in wanted:
+                t = agreement_table(self, items=[item_id])
+                f1 = t["f1"].dropna()
+                if len(f1):
+                    vals[item_id] = 1 - float(f1.mean())
+            score = pd.Series(vals, dtype=float)
+            col = "disagreement"
+        else:
+            raise ValidationError("queue(by=...)", "'uncertainty' or 'disagreement'", by)
+        out = pd.DataFrame({"item": wanted})
+        out[col] = out["item"].map(score)
+        return out.sort_values(col, ascending=False, na_position="last").reset_index(drop=True)
 
     def review(self, annotation_id: str, status: str, comment: str = "") -> None:
         """Move an annotation along the review tiers (self-check, peer review, audit).
