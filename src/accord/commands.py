@@ -50,6 +50,7 @@ _ANNOTATION_FIELDS = {
     "source",
     "score",
     "stage",
+    "sources",
 }
 _UPDATABLE = {  # status moves only through annotation.review
     "label",
@@ -167,6 +168,9 @@ def validate_annotation(
     stage = rec.get("stage", 1)
     if stage not in (1, 2):
         raise ValidationError(f"{where}.stage", "1 (per modality) or 2 (cross-modal)", stage)
+    sources = rec.get("sources") or []
+    if not isinstance(sources, list) or not all(isinstance(x, str) for x in sources):
+        raise ValidationError(f"{where}.sources", "a list of annotation ids", sources)
     entity = _str_or_none(rec.get("entity"), f"{where}.entity")
     if entity is not None and s.store.get("entity", entity) is None:
         raise NotFoundError(f"{where}.entity", "an existing entity id", entity)
@@ -182,6 +186,7 @@ def validate_annotation(
         source=source,
         score=None if score is None else float(score),
         stage=stage,
+        sources=list(sources),
     )
     return out
 

@@ -1038,6 +1038,33 @@ class Session:
             min_overlap=min_overlap,  # type: ignore[arg-type]
         )
 
+    def resolve(
+        self,
+        method: str = "majority",
+        *,
+        k: int | None = None,
+        items: list[str] | None = None,
+        iou_threshold: float = 0.5,
+        priority: dict[str, str] | None = None,
+    ) -> tuple[list[str], pd.DataFrame]:
+        """Store consensus annotations made from several annotators' labels.
+
+        ``method`` is ``"majority"`` or ``"k_of_n"`` (with ``k``);
+        ``priority={"label": "pointcloud"}`` lets 3-D decide the class of
+        linked 2-D shapes. Returns the new ids and a report of every cluster.
+        See :mod:`accord.qa.resolve`.
+        """
+        from accord.qa.resolve import resolve
+
+        return resolve(
+            self,
+            method=method,
+            k=k,
+            items=items,
+            iou_threshold=iou_threshold,  # type: ignore[arg-type]
+            priority=priority,
+        )
+
     @property
     def reviews(self) -> pd.DataFrame:
         """Every review step: annotation, from → to status, comment, by whom, when."""

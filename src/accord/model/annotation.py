@@ -49,6 +49,7 @@ class Annotation:
     score: float | None = None
     stage: int = 1
     taxonomy_version: int = 1
+    sources: tuple[str, ...] = ()
     revision: int = 1
     created_at: float = 0.0
     updated_at: float = 0.0
@@ -75,6 +76,7 @@ class Annotation:
             "score": self.score,
             "stage": self.stage,
             "taxonomy_version": self.taxonomy_version,
+            "sources": list(self.sources),
             "revision": self.revision,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
@@ -98,6 +100,7 @@ class Annotation:
             score=d.get("score"),
             stage=int(d.get("stage", 1)),
             taxonomy_version=int(d.get("taxonomy_version", 1)),
+            sources=tuple(d.get("sources") or ()),
             revision=int(d.get("revision", 1)),
             created_at=float(d.get("created_at", 0.0)),
             updated_at=float(d.get("updated_at", 0.0)),

@@ -43,9 +43,10 @@ TABLES: dict[str, TableSpec] = {
             ("score", "REAL"),
             ("stage", "INTEGER NOT NULL"),
             ("taxonomy_version", "INTEGER NOT NULL"),
+            ("sources", "TEXT"),  # provenance: ids a consensus annotation was made from
             *_STAMPS,
         ),
-        frozenset({"geometry", "attributes"}),
+        frozenset({"geometry", "attributes", "sources"}),
         (("item", "stream"), ("entity",), ("track",), ("annotator",)),
     ),
     "link": TableSpec(

@@ -93,6 +93,7 @@ class SQLiteStore(Store):
                 for spec in TABLES.values():
                     cols = ", ".join(f"{c} {t}" for c, t in spec.columns)
                     self._db.execute(f"CREATE TABLE IF NOT EXISTS {spec.name} ({cols})")
+                    self._add_missing_columns(spec)
                     for idx in spec.indexes:
                         name = f"{spec.name}_{'_'.join(idx)}"
                         self._db.execute(
@@ -113,6 +114,14 @@ class SQLiteStore(Store):
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+
+    def _add_missing_columns(self, spec: TableSpec) -> None:
+        """Columns added to the schema since a store was created (nullable, so old rows fit)."""
+        have = {row[1] for row in self._db.execute(f"PRAGMA table_info({spec.name})")}
+        for column, sql_type in spec.columns:
+            if column not in have:
+                nullable = sql_type.replace("NOT NULL", "").replace("PRIMARY KEY", "").strip()
+                self._db.execute(f"ALTER TABLE {spec.name} ADD COLUMN {column} {nullable}")
 
     # -- helpers --------------------------------------------------------------
     @staticmethod
