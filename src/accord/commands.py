@@ -628,6 +628,26 @@ def add_item(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]
     return changes, [item_id]
 
 
+@command("item.meta")
+def set_item_meta(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
+    """Replace some keys of an item's metadata (reviewers and admins; e.g. the gold flag)."""
+    from accord.errors import PermissionDeniedError
+
+    _check_fields(p, {"item", "meta", "revision"}, "item.meta")
+    if s.role not in ("reviewer", "admin"):
+        raise PermissionDeniedError("item.meta", "the reviewer or admin role", s.role)
+    item_id = _field(p, "item", "item.meta", "an item id")
+    meta = _field(p, "meta", "item.meta", "a mapping of keys to set (None removes a key)")
+    if not isinstance(meta, Mapping):
+        raise ValidationError("item.meta.meta", "a mapping", meta)
+    before = _current(s, "item", {"id": item_id, "revision": p.get("revision")}, "item.meta")
+    merged = {**before["meta"], **meta}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    return [Change("item", item_id, "update", before, _bump(before, time.time(), meta=merged))], [
+        item_id
+    ]
+
+
 @command("stream.clock")
 def set_clock(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
     _check_fields(p, {"item", "stream", "offset", "rate", "drift_ppm", "revision"}, "clock")

@@ -703,15 +703,28 @@ class Session:
         """Accept predictions: they become this annotator's own human labels (one command)."""
         self.apply({"type": "annotations.accept", "ids": list(annotation_ids)})
 
-    def queue(self, by: str = "uncertainty", *, items: Iterable[str] | None = None) -> pd.DataFrame:
+    def queue(
+        self,
+        by: str = "uncertainty",
+        *,
+        items: Iterable[str] | None = None,
+        gold_every: int | None = None,
+    ) -> pd.DataFrame:
         """Items in the order to label or review next.
 
         ``by="uncertainty"``: items whose predictions are least certain first
         (mean of ``1 - |2·score − 1|``; items without scored predictions last);
         ``by="disagreement"``: items where annotators agree least first
         (``1 −`` mean F1 over annotator pairs and kinds; unlabeled pairs last).
+        ``gold_every=n`` slips one gold item in after every ``n`` others,
+        unannounced (nothing in the queue tells them apart).
         """
         wanted = list(items) if items is not None else list(self.items_by_id)
+        gold = {i for i, it in self.items_by_id.items() if isinstance(it.meta.get("gold"), dict)}
+        if gold_every is not None:
+            if not isinstance(gold_every, int) or gold_every < 1:
+                raise ValidationError("queue(gold_every=...)", "an integer ≥ 1", gold_every)
+            wanted = [i for i in wanted if i not in gold]
         ann = self.annotations
         ann = ann[ann["item"].isin(wanted)]
         if by == "uncertainty":
@@ -734,7 +747,93 @@ class Session:
             raise ValidationError("queue(by=...)", "'uncertainty' or 'disagreement'", by)
         out = pd.DataFrame({"item": wanted})
         out[col] = out["item"].map(score)
-        return out.sort_values(col, ascending=False, na_position="last").reset_index(drop=True)
+        out = out.sort_values(col, ascending=False, na_position="last").reset_index(drop=True)
+        if gold_every is not None and gold:
+            order, golds = list(out["item"]), sorted(gold)
+            mixed: list[str] = []
+            for k, item_id in enumerate(order, 1):
+                mixed.append(item_id)
+                if k % gold_every == 0 and golds:
+                    mixed.append(golds.pop(0))
+            mixed += golds
+            values = dict(zip(out["item"], out[col], strict=True))
+            out = pd.DataFrame({"item": mixed, col: [values.get(i, np.nan) for i in mixed]})
+        return out
+
+    def set_gold(self, item: str, reference: str | None) -> None:
+        """Make ``item`` a gold item whose reference labels are ``reference``'s (None: not gold).
+
+        Reviewers and admins only. Annotators are not told which items are gold:
+        the flag is hidden from their ``items`` view and :meth:`queue` mixes gold
+        items in unannounced.
+        """
+        self.item(item)
+        gold = None if reference is None else {"reference": reference}
+        self.apply({"type": "item.meta", "item": item, "meta": {"gold": gold}})
+
+    @property
+    def gold_items(self) -> dict[str, str]:
+        """Gold items and their reference annotator (reviewers and admins)."""
+        if self.role == "annotator":
+            raise PermissionDeniedError("gold_items", "the reviewer or admin role", self.role)
+        return {
+            i: it.meta["gold"]["reference"]
+            for i, it in self.items_by_id.items()
+            if isinstance(it.meta.get("gold"), dict)
+        }
+
+    def gold_scores(self, *, iou_threshold: float = 0.5) -> pd.DataFrame:
+        """Each annotator scored against the reference labels of the gold items.
+
+        One row per (annotator, modality, kind): precision, recall and F1 of
+        their shapes against the reference's, label agreement on matches,
+        kappa for segments and tags. Reviewers and admins only.
+        """
+        from accord.qa.tables import COLUMNS, agreement_table
+
+        rows = []
+        for item, reference in self.gold_items.items():
+            t = agreement_table(self, items=[item], iou_threshold=iou_threshold)
+            for _, r in t.iterrows():
+                if reference not in (r["annotator_a"], r["annotator_b"]):
+                    continue
+                other = r["annotator_b"] if r["annotator_a"] == reference else r["annotator_a"]
+                flip = r["annotator_a"] != reference  # reference must be the "a" side
+                rec = r.to_dict()
+                if flip:
+                    rec["n_a"], rec["n_b"] = r["n_b"], r["n_a"]
+                    rec["precision"], rec["recall"] = r["recall"], r["precision"]
+                rec.update(annotator_a=reference, annotator_b=other, item=item)
+                rows.append(rec)
+        cols = ["annotator_b", "modality", "kind"]
+        if not rows:
+            return pd.DataFrame(
+                columns=[
+                    "annotator",
+                    "modality",
+                    "kind",
+                    "items",
+                    "n_reference",
+                    "n",
+                    "matched",
+                    "precision",
+                    "recall",
+                    "f1",
+                ]
+            )
+        df = pd.DataFrame(rows, columns=[*COLUMNS, "item"])
+        out = df.groupby(cols, as_index=False).agg(
+            items=("item", "nunique"),
+            n_reference=("n_a", "sum"),
+            n=("n_b", "sum"),
+            matched=("matched", "sum"),
+            label_agreement=("label_agreement", "mean"),
+            kappa=("kappa", "mean"),
+        )
+        out["precision"] = out["matched"] / out["n"].replace(0, np.nan)
+        out["recall"] = out["matched"] / out["n_reference"].replace(0, np.nan)
+        out["f1"] = 2 * out["matched"] / (out["n"] + out["n_reference"]).replace(0, np.nan)
+        return out.rename(columns={"annotator_b": "annotator"})
 
     def review(self, annotation_id: str, status: str, comment: str = "") -> None:
         """Move an annotation along the review tiers (self-check, peer review, audit).
@@ -979,7 +1078,11 @@ class Session:
                 "duration": it.duration,
                 "sensors": sorted(it.calibrations),
                 "annotations": int(counts.get(it.id, 0)) if len(counts) else 0,
-                "meta": it.meta,
+                "meta": (
+                    {k: v for k, v in it.meta.items() if k != "gold"}
+                    if self.role == "annotator"
+                    else it.meta
+                ),
             }
             for it in self.items_by_id.values()
         ]
