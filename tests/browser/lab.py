@@ -37,6 +37,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 #: Selector of the notebook panel the user sees (hidden panels stay in the DOM).
 VISIBLE_NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+#: Its cells, in notebook order (the windowed list's viewport holds them all, see below).
+NOTEBOOK_CELLS = f"{VISIBLE_NOTEBOOK} .jp-WindowedPanel-viewport > .jp-Cell"
 
 #: JupyterLab user settings written into the server's own settings dir.
 LAB_SETTINGS: dict[str, dict[str, Any]] = {
@@ -259,7 +261,7 @@ class Lab:
     # -- opening and closing -------------------------------------------------------------------
 
     def open(self, timeout: float = 60.0) -> Lab:
-        """Write an empty notebook, open it in the page and wait for an idle kernel."""
+        """Write an empty notebook, start its kernel, open it and wait for an idle kernel."""
         t0 = time.monotonic()
         nb = {
             "cells": [
@@ -284,6 +286,17 @@ class Lab:
             "nbformat_minor": 5,
         }
         (self.root_dir / self.path).write_text(json.dumps(nb, indent=1))
+        # Start the kernel now, while the page loads (~1 s saved); the page joins the session.
+        self.server.api(
+            "POST",
+            "/api/sessions",
+            {
+                "path": self.path,
+                "name": self.path,
+                "type": "notebook",
+                "kernel": {"name": self.kernel_name},
+            },
+        )
         # A workspace of its own: nothing from earlier tests is restored next to it.
         url = (
             f"{self.server.url}/lab/workspaces/{self._workspace}/tree/"
@@ -302,9 +315,7 @@ class Lab:
         ``<kernel display name> | Idle`` and for a connected, idle kernel in the model.
         """
         page = self.page
-        page.locator(f"{VISIBLE_NOTEBOOK} .jp-Notebook .jp-Cell").first.wait_for(
-            timeout=timeout * 1000
-        )
+        page.locator(NOTEBOOK_CELLS).first.wait_for(timeout=timeout * 1000)
         status = re.compile(rf"^\s*{re.escape(self.kernel_display_name)} \| Idle\s*$")
         page.locator("#jp-main-statusbar").get_by_text(status).wait_for(timeout=timeout * 1000)
         self._wait_js(
@@ -440,7 +451,7 @@ class Lab:
         self.console.append(f"[{msg.type}] {msg.text}{where}")
 
     def _cell_at(self, index: int) -> Locator:
-        return self.page.locator(f"{VISIBLE_NOTEBOOK} .jp-Notebook .jp-Cell").nth(index)
+        return self.page.locator(NOTEBOOK_CELLS).nth(index)
 
     def _prepare_cell(self, code: str) -> int:
         """Reuse the trailing empty cell or append one; put `code` in it; return its index."""

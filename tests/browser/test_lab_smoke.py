@@ -76,6 +76,11 @@ def test_run_returns_result_and_stdout(lab: Lab) -> None:
     assert lab.value("{'x': [1, 2.5, None], 'y': 'é'}") == {"x": [1, 2.5, None], "y": "é"}
     assert lab.run("x = 3") == ""
     assert lab.value("x * 2") == 6
+    # The source arrives verbatim: brackets, quotes, indentation, tabs, backslashes, unicode.
+    tricky = 'def g(a=(1, [2, {3: "}"}])):\n\tif a:\n\t\treturn "\\\\n é ✓ \'q\'"\n\nprint(g())'
+    assert lab.run(tricky) == "\\n é ✓ 'q'"
+    long_cell = "\n".join(f"v{i} = {i}" for i in range(400)) + "\nprint(v399)"
+    assert lab.run(long_cell) == "399"
     print(f"open {lab.timings['open']:.2f} s, first run {first:.2f} s")
 
 
@@ -86,6 +91,10 @@ def test_run_surfaces_errors(lab: Lab) -> None:
     assert "\x1b[" not in str(info.value)
     # The kernel carries on after an error.
     assert lab.run("'still alive'") == "'still alive'"
+    # A cell that outlives its timeout fails the test, and the kernel is interrupted.
+    with pytest.raises(AssertionError, match=r"timed out after 1 s"):
+        lab.run("import time\ntime.sleep(30)", timeout=1)
+    assert lab.run("'interrupted'", timeout=10) == "'interrupted'"
 
 
 def test_clicks_reach_python_and_python_rerenders(lab: Lab) -> None:
