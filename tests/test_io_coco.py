@@ -456,3 +456,33 @@ def test_truncated_and_hostile_json(session, item, tmp_path) -> None:
     assert len(session.annotations) == 0
     with pytest.raises(FileNotFoundError):
         import_coco(session, tmp_path / "missing.json")
+
+
+def test_session_export_and_import_dispatch(tmp_path) -> None:
+    import accord as ac
+    from accord.errors import ValidationError
+    from tests.conftest import TAXONOMY_YAML, media_free_item
+
+    s = ac.Session(tmp_path / "d.accord", taxonomy=ac.Taxonomy.from_yaml(TAXONOMY_YAML))
+    s.apply(media_free_item("clip"))
+    s.annotate("clip", "cam", "car", ac.Box(1, 2, 30, 40))
+    report = s.export("coco", tmp_path / "out.json")
+    assert report.format == "coco" and report.paths == [tmp_path / "out.json"]
+    t = ac.Session(tmp_path / "e.accord", taxonomy=ac.Taxonomy.from_yaml(TAXONOMY_YAML))
+    t.apply(media_free_item("clip"))
+    back = t.import_file("coco", tmp_path / "out.json")
+    assert len(back.ids) == 1 and t.annotations.iloc[0]["geometry"] == {
+        "x": 1,
+        "y": 2,
+        "w": 30,
+        "h": 40,
+    }
+    for bad in (
+        lambda: s.export("pdf", tmp_path / "x"),
+        lambda: t.import_file("parquet", tmp_path),
+    ):
+        try:
+            bad()
+        except ValidationError:
+            continue
+        raise AssertionError("expected a ValidationError")

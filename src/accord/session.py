@@ -1168,6 +1168,46 @@ class Session:
             priority=priority,
         )
 
+    #: Formats :meth:`export` and :meth:`import_file` know (modules of :mod:`accord.io`).
+    FORMATS = (
+        "coco",
+        "kitti",
+        "cvat",
+        "labelstudio",
+        "eaf",
+        "textgrid",
+        "webvtt",
+        "srt",
+        "parquet",
+    )
+
+    def export(self, format: str, path: str | os.PathLike[str], **options: Any) -> Any:
+        """Write this project's labels in ``format`` (see :mod:`accord.io`); returns the report.
+
+        >>> s.export("coco", "out/coco.json")  # doctest: +SKIP
+        """
+        import importlib
+
+        if format not in self.FORMATS:
+            raise ValidationError("export(format)", f"one of {list(self.FORMATS)}", format)
+        module = importlib.import_module(f"accord.io.{format}")
+        return getattr(module, f"export_{format}")(self, path, **options)
+
+    def import_file(self, format: str, path: str | os.PathLike[str], **options: Any) -> Any:
+        """Read labels in ``format`` into existing items, as one command; returns the report."""
+        import importlib
+
+        if format not in self.FORMATS or format == "parquet":
+            allowed = [f for f in self.FORMATS if f != "parquet"]
+            raise ValidationError(
+                "import_file(format)",
+                f"one of {allowed} (a Parquet dump restores a whole store: "
+                "accord.io.parquet.import_parquet)",
+                format,
+            )
+        module = importlib.import_module(f"accord.io.{format}")
+        return getattr(module, f"import_{format}")(self, path, **options)
+
     @property
     def reviews(self) -> pd.DataFrame:
         """Every review step: annotation, from → to status, comment, by whom, when."""
