@@ -1008,7 +1008,8 @@ class Session:
                 modality[idx] = st.modality
                 if st.timeline is not None:
                     fr = frames[idx]
-                    has = ~np.isnan(fr) & ~seg[idx]
+                    # frames past a (since shortened) timeline get no times: checks flag them
+                    has = ~np.isnan(fr) & ~seg[idx] & (fr >= 0) & (fr < st.timeline.count)
                     if has.any():
                         f = fr[has].astype(np.int64)
                         ts = st.timeline.timestamps
@@ -1114,6 +1115,27 @@ class Session:
         for c in ("frames", "width", "height", "sample_rate"):
             df[c] = df[c].astype("Int64")
         return df
+
+    def check(
+        self,
+        *,
+        items: list[str] | None = None,
+        rules: list[Any] | None = None,
+        builtins: bool = True,
+        options: dict[str, dict[str, Any]] | None = None,
+    ) -> pd.DataFrame:
+        """Cross-modal consistency findings: one row per problem, worst first per item.
+
+        Evaluates the taxonomy's rules (``requires_link``, ``same_class``,
+        ``same_attribute``, ``no_overlap``, ``projection_iou``) and the built-in
+        checks (annotations outside their stream, track gaps, unlinked speech,
+        suspected sync issues from registered estimators). Columns: rule, kind,
+        severity, item, stream, annotation_ids, frame, item_time, message. See
+        :mod:`accord.qa.checks`.
+        """
+        from accord.qa.checks import run_checks
+
+        return run_checks(self, items=items, rules=rules, builtins=builtins, options=options)
 
     def agreement(
         self,

@@ -1,1 +1,1 @@
-"""Quality: agreement between annotators (and, later, checks, gold, review)."""
+"""Quality: cross-modal checks, agreement, review tiers, gold items and consensus."""
