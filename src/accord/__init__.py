@@ -34,7 +34,7 @@ from accord.session import Result, Session
 __version__ = "0.1.0"
 
 _LAZY = {"widgets": "accord.widgets", "samples": "accord.samples"}
-_LAZY_WIDGETS = ("RegionCanvas",)
+_LAZY_WIDGETS = ("Disagreements", "RegionCanvas", "show_annotation")
 
 
 def __getattr__(name: str) -> object:
@@ -50,7 +50,9 @@ def __getattr__(name: str) -> object:
 
 __all__ = [  # noqa: RUF022 - grouped: model, session, lazily imported widgets
     "AccordError",
+    "Disagreements",
     "RegionCanvas",
+    "show_annotation",
     "Annotation",
     "AttributeSpec",
     "Box",

@@ -8,17 +8,17 @@ commands. Design and protocol: ``docs/design/region-canvas.md``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import traitlets
 
-from accord.errors import OutOfBoundsError, ValidationError
+from accord.errors import NotFoundError, OutOfBoundsError, ValidationError
 from accord.media.encode import encode_png, image_bytes_for_browser
 from accord.session import Session
 from accord.widgets.base import STATIC, SessionWidget
 
-__all__ = ["SPATIAL_KINDS", "RegionCanvas"]
+__all__ = ["SPATIAL_KINDS", "RegionCanvas", "show_annotation"]
 
 #: Geometry kinds this widget draws and edits.
 SPATIAL_KINDS = ("box", "rotated_box", "polygon", "keypoints")
@@ -33,6 +33,12 @@ class RegionCanvas(SessionWidget):
     ``frame`` may be changed from Python (``canvas.frame = 42``) or in the
     page (←/→). Everything drawn goes through the Session: ``s.annotations``
     shows it at once, and an annotation added in Python appears on the canvas.
+
+    ``annotators=["bob"]`` shows only bob's annotations (others are hidden;
+    empty: everyone). ``selected`` is the selected annotation's id, set by
+    the user's clicks or from Python (``canvas.selected = ann_id``: the page
+    selects it, read-only if it is someone else's, without moving the view);
+    an id on another frame stays selected and shows when that frame does.
     """
 
     _esm = STATIC / "region_canvas.js"
@@ -46,6 +52,8 @@ class RegionCanvas(SessionWidget):
     label = traitlets.Unicode("").tag(sync=True)
     tool = traitlets.Unicode("box").tag(sync=True)
     show_others = traitlets.Bool(True).tag(sync=True)
+    annotators = traitlets.List(traitlets.Unicode(), default_value=[]).tag(sync=True)
+    selected = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     height = traitlets.Int(480).tag(sync=True)
 
     page_commands = frozenset(
@@ -62,12 +70,18 @@ class RegionCanvas(SessionWidget):
         label: str | None = None,
         tool: str = "box",
         height: int = 480,
+        annotators: Iterable[str] | None = None,
+        selected: str | None = None,
     ) -> None:
         st = session.stream(item, stream)
         if st.modality not in ("image", "video"):
             raise ValidationError(
                 "RegionCanvas(stream)", "an image or video stream", f"{stream} ({st.modality})"
             )
+        if selected is not None:
+            rec = _selectable(session, item, stream, selected, "RegionCanvas(selected)")
+            if st.modality == "video" and frame is None:
+                frame = rec["frame"]
         if st.modality == "video":
             frame = 0 if frame is None else frame
             st.check_frame(frame, "RegionCanvas(frame)")
@@ -95,6 +109,8 @@ class RegionCanvas(SessionWidget):
             label=label or names[0],
             tool=tool,
             height=height,
+            annotators=_annotator_list(annotators, "RegionCanvas(annotators)"),
+            selected=selected,
         )
         self._stream = st
         self.query("annotations.query", self._query_annotations)
@@ -107,6 +123,20 @@ class RegionCanvas(SessionWidget):
         if st is not None and st.modality == "video":
             st.check_frame(value, "RegionCanvas.frame")
         return value
+
+    @traitlets.validate("selected")
+    def _valid_selected(self, proposal: dict[str, Any]) -> str | None:
+        value = proposal["value"]
+        # The page writes ids of records it shows; only Python's values are checked.
+        if value is None or "selected" in getattr(self, "_property_lock", {}):
+            return value
+        if getattr(self, "_stream", None) is not None:
+            _selectable(self._session, self.item, self.stream, value, "RegionCanvas.selected")
+        return value
+
+    @traitlets.validate("annotators")
+    def _valid_annotators(self, proposal: dict[str, Any]) -> list[str]:
+        return _annotator_list(proposal["value"], "RegionCanvas.annotators")
 
     # -- queries from the page ---------------------------------------------------
     def _query_annotations(
@@ -160,3 +190,83 @@ def _classes_for(session: Session, modality: str) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def _annotator_list(value: Iterable[str] | None, where: str) -> list[str]:
+    """``annotators`` as a list of distinct names (None: everyone; one str: that one)."""
+    if value is None:
+        return []
+    names = [value] if isinstance(value, str) else list(value)
+    bad = [a for a in names if not isinstance(a, str) or not a]
+    if bad:
+        raise ValidationError(where, "annotator names (non-empty strings)", bad[0])
+    return list(dict.fromkeys(names))
+
+
+def _selectable(
+    session: Session, item: str, stream: str, annotation_id: Any, where: str
+) -> dict[str, Any]:
+    """The record of ``annotation_id``, checked to be a 2-D shape of this item and stream."""
+    if not isinstance(annotation_id, str):
+        raise ValidationError(where, "an annotation id (str) or None", annotation_id)
+    rec = session.store.get("annotation", annotation_id)
+    if rec is None:
+        raise NotFoundError(where, "the id of an existing annotation", annotation_id)
+    if (rec["item"], rec["stream"]) != (item, stream):
+        raise ValidationError(
+            where,
+            f"an annotation of {item}/{stream}",
+            f"{annotation_id} on {rec['item']}/{rec['stream']}",
+        )
+    if rec["kind"] not in SPATIAL_KINDS:
+        raise ValidationError(where, f"a 2-D shape ({', '.join(SPATIAL_KINDS)})", rec["kind"])
+    return rec
+
+
+#: Which widget opens findings of each kind that RegionCanvas cannot show.
+MISSING_VIEWERS = {
+    "time_segment": "the Player (video/audio timeline) widget",
+    "text_span": "the transcript (text) widget",
+    "tag": "the Player (video/audio timeline) widget",
+    "cuboid": "the point-cloud (3-D) viewer widget",
+}
+
+
+def show_annotation(
+    session: Session,
+    annotation_id: str,
+    *,
+    annotators: Iterable[str] | None = None,
+    height: int = 480,
+) -> RegionCanvas:
+    """A RegionCanvas at ``annotation_id``'s item, stream and frame, with it selected.
+
+    >>> ac.widgets.show_annotation(s, issues.loc[0, "annotation"])  # doctest: +SKIP
+
+    For 2-D shapes (box, rotated box, polygon, keypoints) on images and video
+    frames. Other kinds raise a ValidationError naming the widget they need.
+    """
+    rec = session.store.get("annotation", annotation_id)
+    if rec is None:
+        raise NotFoundError(
+            "show_annotation(annotation_id)", "the id of an existing annotation", annotation_id
+        )
+    kind = rec["kind"]
+    if kind not in SPATIAL_KINDS:
+        viewer = MISSING_VIEWERS.get(kind, "a widget for this kind")
+        raise ValidationError(
+            "show_annotation(annotation_id)",
+            f"a 2-D shape that a RegionCanvas shows ({', '.join(SPATIAL_KINDS)})",
+            f"{annotation_id} ({kind})",
+            detail=f"{kind} annotations need {viewer}, which accord does not have yet",
+        )
+    return RegionCanvas(
+        session,
+        rec["item"],
+        rec["stream"],
+        frame=rec["frame"],
+        selected=annotation_id,
+        annotators=annotators,
+        tool="select",
+        height=height,
+    )

@@ -83,11 +83,12 @@ export function buildGroups(
   colourOf: (label: string) => string,
   annotator: string,
   showOthers: boolean,
+  annotators: readonly string[] = [],
 ): DrawGroup[] {
   const mine = new Map<string, DrawGroup>();
   const others = new Map<string, DrawGroup>();
   for (const rec of records) {
-    if (!rec.shape || !isVisible(rec, annotator, showOthers)) continue;
+    if (!rec.shape || !isVisible(rec, annotator, showOthers, annotators)) continue;
     const own = isEditable(rec, annotator);
     const color = colourOf(rec.label);
     const table = own ? mine : others;
@@ -405,7 +406,8 @@ export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene): void {
   }
   if (scene.selected) {
     drawSingle(ctx, scene.selected, view, LINE_HI, FILL_ALPHA_HI);
-    drawHandles(ctx, scene.selected.shape, scene.selected.color, view);
+    // Handles mean "editable": a read-only selection (someone else's, dashed) has none.
+    if (!scene.selected.dashed) drawHandles(ctx, scene.selected.shape, scene.selected.color, view);
     drawTag(ctx, scene.selected.tag, tagAnchor(scene.selected.shape, view), scene.selected.color, width);
   }
   if (scene.draft) drawDraft(ctx, scene.draft, view);

@@ -47,9 +47,37 @@ export function isEditable(record: AnnotationRecord, annotator: string): boolean
   return record.annotator === null || record.annotator === "" || record.annotator === annotator;
 }
 
-/** True when `record` is drawn: own records always, others' when `showOthers`. */
-export function isVisible(record: AnnotationRecord, annotator: string, showOthers: boolean): boolean {
-  return record.shape !== null && (showOthers || isEditable(record, annotator));
+/**
+ * True when `record`'s annotator passes the `annotators` filter: everyone
+ * when the list is empty, else only records made by one of them (records
+ * without an annotator are by none of them).
+ */
+export function passesFilter(record: AnnotationRecord, annotators: readonly string[]): boolean {
+  return annotators.length === 0 || (record.annotator !== null && annotators.includes(record.annotator));
+}
+
+/**
+ * True when `record` is drawn: it has a shape, passes the `annotators`
+ * filter, and is this view's own or `showOthers` is on.
+ */
+export function isVisible(
+  record: AnnotationRecord,
+  annotator: string,
+  showOthers: boolean,
+  annotators: readonly string[] = [],
+): boolean {
+  return record.shape !== null && passesFilter(record, annotators) && (showOthers || isEditable(record, annotator));
+}
+
+/** The `annotators` trait as a list of distinct names (anything else dropped). */
+export function parseAnnotators(raw: unknown): string[] {
+  if (!Array.isArray(raw)) return [];
+  return [...new Set(raw.filter((a): a is string => typeof a === "string"))];
+}
+
+/** True when two annotator lists hold the same names in the same order. */
+export function sameAnnotators(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 const seqOf = (value: unknown, fallback: number | null): number | null =>
@@ -115,8 +143,13 @@ export function recordList(state: CanvasState): AnnotationRecord[] {
 }
 
 /** Number of records drawn with the given visibility settings. */
-export function visibleCount(state: CanvasState, annotator: string, showOthers: boolean): number {
+export function visibleCount(
+  state: CanvasState,
+  annotator: string,
+  showOthers: boolean,
+  annotators: readonly string[] = [],
+): number {
   let n = 0;
-  for (const rec of state.records.values()) if (isVisible(rec, annotator, showOthers)) n++;
+  for (const rec of state.records.values()) if (isVisible(rec, annotator, showOthers, annotators)) n++;
   return n;
 }

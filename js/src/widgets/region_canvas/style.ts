@@ -3,7 +3,7 @@
  * with `accord-rc-`; colours follow JupyterLab's theme variables when present.
  */
 
-const STYLE_ID = "accord-rc-style-v1";
+const STYLE_ID = "accord-rc-style-v2";
 
 const CSS = `
 .accord-rc-root {
@@ -90,6 +90,9 @@ const CSS = `
   font-size: 0.92em; color: var(--jp-ui-font-color2, #666); min-height: 1.6em;
 }
 .accord-rc-status .accord-rc-hint { flex: 1 1 auto; text-align: right; color: var(--jp-ui-font-color1, #333); }
+.accord-rc-filter { display: inline-flex; align-items: center; gap: 3px; color: var(--jp-ui-font-color2, #666); }
+.accord-rc-filter[hidden] { display: none; }
+.accord-rc-filter-names { color: var(--jp-ui-font-color1, #222); font-weight: 600; }
 .accord-rc-frame { display: inline-flex; align-items: center; gap: 3px; }
 .accord-rc-frame[hidden] { display: none; }
 .accord-rc-frame input { width: 5.5em; font: inherit; color: inherit; background: var(--jp-layout-color1, #fff);

@@ -9,7 +9,7 @@ import { el, setAttr, setText } from "../../runtime/text.js";
 import { shortcutHelp } from "./keys.js";
 import { TOOLS, type ClassSpec, type Tool } from "./types.js";
 
-export type Action = "undo" | "redo" | "fit" | "help" | "toggle-others";
+export type Action = "undo" | "redo" | "fit" | "help" | "toggle-others" | "all-annotators";
 
 export interface ToolbarHandlers {
   tool(tool: Tool): void;
@@ -50,6 +50,8 @@ export class Chrome {
   private readonly chipBox: HTMLDivElement;
   private chips = new Map<string, HTMLButtonElement>();
   private readonly othersButton: HTMLButtonElement;
+  private readonly filterBox: HTMLSpanElement;
+  private readonly filterText: HTMLSpanElement;
   private readonly helpButton: HTMLButtonElement;
   private readonly help: HTMLDivElement;
   private readonly frameBox: HTMLSpanElement;
@@ -108,11 +110,25 @@ export class Chrome {
     for (const [b, a] of wire) b.addEventListener("click", () => this.handlers.action(a));
     actions.append(undo, redo, fit, this.othersButton, this.helpButton);
 
+    // The annotator filter (the `annotators` trait), shown only while one is set.
+    this.filterText = el("span", { className: "accord-rc-filter-names" });
+    const everyone = this.button("✕", "Show every annotator's annotations", {
+      "data-action": "all-annotators",
+      "aria-label": "Show every annotator",
+    });
+    everyone.addEventListener("click", () => this.handlers.action("all-annotators"));
+    this.filterBox = el("span", { className: "accord-rc-filter", attrs: { hidden: true } }, [
+      "only ",
+      this.filterText,
+      everyone,
+    ]);
+
     const toolbar = el("div", { className: "accord-rc-toolbar" }, [
       tools,
       el("span", { className: "accord-rc-sep" }),
       this.chipBox,
       el("span", { className: "accord-rc-spacer" }),
+      this.filterBox,
       actions,
     ]);
 
@@ -166,6 +182,7 @@ export class Chrome {
     this.root.replaceChildren();
     this.root.classList.remove("accord-region-canvas", "accord-rc-root");
     this.root.removeAttribute("data-lm-suppress-shortcuts");
+    this.root.removeAttribute("data-annotators");
   }
 
   private button(text: string, title: string, attrs: Record<string, string>): HTMLButtonElement {
@@ -232,6 +249,13 @@ export class Chrome {
     this.othersButton.setAttribute("aria-pressed", String(show));
   }
 
+  /** Show the annotator filter (names as text), or hide it when `annotators` is empty. */
+  setFilter(annotators: readonly string[]): void {
+    this.filterBox.hidden = annotators.length === 0;
+    setIfChanged(this.filterText, annotators.join(", "));
+    setAttr(this.root, "data-annotators", annotators.length ? annotators.join(",") : null);
+  }
+
   get helpVisible(): boolean {
     return !this.help.hidden;
   }
@@ -275,7 +299,7 @@ export class Chrome {
     setIfChanged(this.zoomText, `zoom ${Math.round(s.zoom * 100)}%`);
     setIfChanged(this.cursorText, s.cursor ? `x ${s.cursor.x.toFixed(1)}, y ${s.cursor.y.toFixed(1)}` : "");
     const n = `${s.count} annotation${s.count === 1 ? "" : "s"}`;
-    setIfChanged(this.countText, s.hidden > 0 ? `${n} (${s.hidden} of others hidden)` : n);
+    setIfChanged(this.countText, s.hidden > 0 ? `${n} (${s.hidden} hidden)` : n);
     setIfChanged(this.hintText, s.hint);
   }
 }

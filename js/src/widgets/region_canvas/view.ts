@@ -17,7 +17,16 @@ import { Interaction } from "./interaction.js";
 import type { KeyAction } from "./keys.js";
 import { FrameLoader, type LoadResult } from "./loader.js";
 import { renderPanel } from "./panel.js";
-import { applyEvents, EMPTY_STATE, isEditable, isVisible, type CanvasState, type Scope } from "./state.js";
+import {
+  applyEvents,
+  EMPTY_STATE,
+  isEditable,
+  isVisible,
+  parseAnnotators,
+  sameAnnotators,
+  type CanvasState,
+  type Scope,
+} from "./state.js";
 import { injectStyle } from "./style.js";
 import { Chrome, type Action } from "./toolbar.js";
 import { ROTATE_STEP, ROTATE_STEP_FINE, rotateBy, type Pickable } from "./tools.js";
@@ -80,6 +89,10 @@ function str(v: unknown, fallback = ""): string {
   return typeof v === "string" ? v : fallback;
 }
 
+function strOrNull(v: unknown): string | null {
+  return typeof v === "string" && v !== "" ? v : null;
+}
+
 function intOrNull(v: unknown): number | null {
   return typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : null;
 }
@@ -112,6 +125,8 @@ export class RegionCanvasView {
   private label = "";
   private tool: Tool = "select";
   private showOthers = true;
+  /** Only these annotators' records are shown (empty: everyone). */
+  private annotators: string[] = [];
   private annotator = "";
   private heightPx = DEFAULT_HEIGHT;
 
@@ -132,6 +147,8 @@ export class RegionCanvasView {
 
   // Interaction.
   private selectedId: string | null = null;
+  /** An id Python put in `selected` that is not shown yet (other frame, filtered, loading). */
+  private pendingSelect: string | null = null;
   private hoverId: string | null = null;
   private busHoverId: string | null = null;
   private readonly input: Interaction;
@@ -248,6 +265,7 @@ export class RegionCanvasView {
     this.subscribeBus();
     this.ui.setClasses(this.classes);
     this.ui.setShowOthers(this.showOthers);
+    this.ui.setFilter(this.annotators);
     this.syncToolbar();
     this.renderSide(true);
     this.refresh();
@@ -320,6 +338,8 @@ export class RegionCanvasView {
     const tool = m.get("tool");
     this.tool = isTool(tool) ? tool : "select";
     this.showOthers = m.get("show_others") !== false;
+    this.annotators = parseAnnotators(m.get("annotators"));
+    this.pendingSelect = strOrNull(m.get("selected"));
     this.annotator = str(m.get("annotator"));
     const h = intOrNull(m.get("height"));
     this.heightPx = h !== null && h > 50 ? h : DEFAULT_HEIGHT;
@@ -401,10 +421,14 @@ export class RegionCanvasView {
     on("show_others", () => {
       this.showOthers = this.model.get("show_others") !== false;
       this.ui.setShowOthers(this.showOthers);
-      const sel = this.selectedRecord();
-      if (sel && !this.isShown(sel)) this.select(null);
-      this.refresh();
+      this.visibilityChanged();
     });
+    on("annotators", () => {
+      const next = parseAnnotators(this.model.get("annotators"));
+      if (sameAnnotators(next, this.annotators)) return;
+      this.setAnnotators(next);
+    });
+    on("selected", () => this.followSelectedTrait());
     on("annotator", () => {
       this.annotator = str(this.model.get("annotator"));
       this.renderSide(true);
@@ -465,8 +489,8 @@ export class RegionCanvasView {
       for (const token of [...this.pendingAdds.keys()]) this.dropPendingAdd(token);
       this.selectOnArrival = null;
     }
-    const sel = this.selectedRecord();
-    if (this.selectedId && (!sel || !this.isShown(sel))) this.select(null);
+    this.dropHiddenSelection();
+    this.resolvePendingSelect();
     this.ready = r.state !== null && r.image !== null;
     this.renderSide(true);
     this.refresh();
@@ -497,8 +521,8 @@ export class RegionCanvasView {
       this.selectOnArrival = null;
       this.select(id);
     }
-    const sel = this.selectedRecord();
-    if (this.selectedId && (!sel || !this.isShown(sel))) this.select(null);
+    this.dropHiddenSelection();
+    this.resolvePendingSelect();
     if (this.hoverId && !this.state.records.has(this.hoverId)) this.hoverId = null;
     this.renderSide(false);
     this.refresh();
@@ -600,14 +624,79 @@ export class RegionCanvasView {
   }
 
   private isShown(rec: AnnotationRecord): boolean {
-    return isVisible(rec, this.annotator, this.showOthers);
+    return isVisible(rec, this.annotator, this.showOthers, this.annotators);
   }
 
-  private select(id: string | null, publish = true): void {
+  /**
+   * Select `id` (null: nothing). `publish` tells the other views on the bus;
+   * `write` puts it in the `selected` trait — false only when the change
+   * comes from that trait, so Python's value is never echoed back.
+   */
+  private select(id: string | null, publish = true, write = true): void {
+    if (write) this.pendingSelect = null;
     if (id === this.selectedId) return;
     this.selectedId = id;
     if (publish) this.bus?.publish("select", id, this.me);
+    if (write && strOrNull(this.model.get("selected")) !== id) this.setTrait("selected", id);
     this.renderSide(true);
+    this.refresh();
+  }
+
+  /**
+   * Python changed `selected` (or it is this view's own write coming back):
+   * select it when it is shown; otherwise keep it pending until it shows up
+   * (after a frame load, an event or a filter change) and show nothing selected.
+   */
+  private followSelectedTrait(): void {
+    const want = strOrNull(this.model.get("selected"));
+    if (want === this.selectedId) {
+      this.pendingSelect = null;
+      return;
+    }
+    this.pendingSelect = want;
+    this.select(null, true, false);
+    this.resolvePendingSelect();
+  }
+
+  /**
+   * Deselect when the selected record is gone or hidden (deleted, another
+   * frame, filtered out). The trait is cleared too — unless it already holds
+   * a newer value from Python whose change event has not run yet (traits set
+   * together arrive together), which must not be overwritten.
+   */
+  private dropHiddenSelection(): void {
+    if (this.selectedId === null) return;
+    const sel = this.selectedRecord();
+    if (sel && this.isShown(sel)) return;
+    const traitHoldsIt = strOrNull(this.model.get("selected")) === this.selectedId;
+    this.select(null, true, traitHoldsIt);
+  }
+
+  /** Select the pending id from Python once its record is shown. */
+  private resolvePendingSelect(): void {
+    const id = this.pendingSelect;
+    if (id === null) return;
+    const rec = this.state.records.get(id);
+    if (!rec || !this.isShown(rec)) return;
+    this.pendingSelect = null;
+    this.select(id, true, false);
+  }
+
+  /** Show only `annotators`' records (empty: everyone). */
+  private setAnnotators(annotators: string[]): void {
+    this.annotators = annotators;
+    this.ui.setFilter(annotators);
+    this.visibilityChanged();
+  }
+
+  /** After the toggle or the filter changed: drop a selection that is now hidden. */
+  private visibilityChanged(): void {
+    this.dropHiddenSelection();
+    this.resolvePendingSelect();
+    if (this.hoverId) {
+      const hover = this.state.records.get(this.hoverId);
+      if (!hover || !this.isShown(hover)) this.hoverId = null;
+    }
     this.refresh();
   }
 
@@ -709,11 +798,12 @@ export class RegionCanvasView {
         this.showOthers = !this.showOthers;
         this.ui.setShowOthers(this.showOthers);
         this.setTrait("show_others", this.showOthers);
-        {
-          const sel = this.selectedRecord();
-          if (sel && !this.isShown(sel)) this.select(null);
-        }
-        this.refresh();
+        this.visibilityChanged();
+        break;
+      case "all-annotators":
+        if (this.annotators.length === 0) break;
+        this.setAnnotators([]);
+        this.setTrait("annotators", []);
         break;
     }
   }
@@ -820,8 +910,8 @@ export class RegionCanvasView {
   private refreshStatus(): void {
     const visible = this.visibleList().length;
     let hidden = 0;
-    if (!this.showOthers) {
-      for (const rec of this.state.records.values()) if (rec.shape && !isEditable(rec, this.annotator)) hidden++;
+    if (!this.showOthers || this.annotators.length > 0) {
+      for (const rec of this.state.records.values()) if (rec.shape && !this.isShown(rec)) hidden++;
     }
     const imagePoint = this.input.cursor ? this.view.screenToImage(this.input.cursor) : null;
     this.ui.setFrame(this.video ? (this.traitFrame() ?? this.shownFrame ?? 0) : null, this.frameCount);
@@ -839,11 +929,11 @@ export class RegionCanvasView {
 
   /** Rebuild the groups and pick lists when records, classes or visibility changed. */
   private ensureCaches(): void {
-    const key = [this.state, this.classes, this.showOthers, this.annotator];
+    const key = [this.state, this.classes, this.showOthers, this.annotator, this.annotators];
     if (key.every((v, i) => v === this.cacheFor[i])) return;
     this.cacheFor = key;
     const colourOf = (label: string): string => this.classMap.get(label)?.color ?? "#808080";
-    this.groups = buildGroups(this.state.records.values(), colourOf, this.annotator, this.showOthers);
+    this.groups = buildGroups(this.state.records.values(), colourOf, this.annotator, this.showOthers, this.annotators);
     this.editables = [];
     this.visibles = [];
     for (const rec of this.state.records.values()) {
