@@ -61,3 +61,25 @@ def test_by_class_and_by_modality(two_annotators: ac.Session) -> None:
 def test_stricter_iou_threshold_drops_the_shifted_match(two_annotators: ac.Session) -> None:
     t = two_annotators.agreement(iou_threshold=0.85).set_index(["modality", "kind"])
     assert t.loc[("image", "box"), "matched"] == 1  # 90/110 = 0.818 < 0.85
+
+
+def test_agreement_on_the_link_graph(store_path: Path, session: ac.Session, item: str) -> None:
+    bob = ac.Session(store_path, annotator="bob")
+    made = {}
+    for who, s, dx in (("ana", session, 0.0), ("bob", bob, 1.0)):
+        cub = s.annotate(
+            item, "lidar", "car", ac.Cuboid((10, 0, 0.7), (4.2, 1.8, 1.4), 0.0), frame=3
+        )
+        car = s.annotate(item, "video", "car", ac.Box(100 + dx, 50, 80, 40), frame=9)
+        face = s.annotate(item, "video", "person", ac.Box(300 + dx, 60, 30, 30), frame=9)
+        other = s.annotate(item, "video", "person", ac.Box(500 + dx, 60, 30, 30), frame=9)
+        span = s.annotate(item, "transcript", "speech", ac.TextSpan(0, 5))
+        s.link(cub, car, "same_as")
+        made[who] = {"span": span, "face": face, "other": other}
+    session.link(made["ana"]["span"], made["ana"]["face"], "speaks")
+    bob.link(made["bob"]["span"], made["bob"]["other"], "speaks")  # a different speaker
+    t = session.agreement(by="links").set_index("link_type")
+    assert t.loc["same_as", "f1"] == pytest.approx(1.0)
+    assert (t.loc["speaks", "n_a"], t.loc["speaks", "n_b"], t.loc["speaks", "matched"]) == (1, 1, 0)
+    assert t.loc["speaks", "f1"] == pytest.approx(0.0)
+    bob.close()

@@ -1147,14 +1147,17 @@ class Session:
     ) -> pd.DataFrame:
         """Inter-annotator agreement per modality and geometry kind.
 
-        ``by`` is ``"pair"`` (each annotator pair), ``"class"`` (also per class)
-        or ``"modality"`` (pairs pooled). Boxes and cuboids: IoU-matched
+        ``by`` is ``"pair"`` (each annotator pair), ``"class"`` (also per class),
+        ``"modality"`` (pairs pooled) or ``"links"`` (agreement on the link graph:
+        did two annotators link the same segment to the same track?). Boxes and cuboids: IoU-matched
         precision/recall/F1 and label agreement; time segments: F1 and the
         overlap-linked kappa; text spans: span F1; tags: Cohen's kappa and
         Krippendorff's alpha. See :mod:`accord.qa.tables`.
         """
-        from accord.qa.tables import agreement_table
+        from accord.qa.tables import agreement_table, link_agreement
 
+        if by == "links":
+            return link_agreement(self, items=items, iou_threshold=iou_threshold)
         return agreement_table(
             self,
             by=by,

@@ -35,7 +35,7 @@ from accord.qa.agreement import (
 if TYPE_CHECKING:
     from accord.session import Session
 
-__all__ = ["COLUMNS", "agreement_table"]
+__all__ = ["COLUMNS", "LINK_COLUMNS", "agreement_table", "counterparts", "link_agreement"]
 
 COLUMNS = [
     "modality",
@@ -209,3 +209,126 @@ def _tag_alpha(df: pd.DataFrame, annotators: list[str]) -> float:
         return krippendorff_alpha(data, level="nominal")
     except ValidationError:
         return float("nan")
+
+
+# -- the link graph -------------------------------------------------------------------
+
+LINK_COLUMNS = [
+    "link_type",
+    "annotator_a",
+    "annotator_b",
+    "n_a",
+    "n_b",
+    "matched",
+    "precision",
+    "recall",
+    "f1",
+]
+
+
+def _vectors(kind: str, geoms: list[dict[str, Any]]) -> np.ndarray:
+    if kind == "box":
+        return np.array([[g["x"], g["y"], g["w"], g["h"]] for g in geoms], dtype=float)
+    if kind == "cuboid":
+        return np.array([[*g["center"], *g["size"], g["yaw"]] for g in geoms], dtype=float)
+    if kind in ("time_segment", "text_span"):
+        return np.array([[g["start"], g["end"]] for g in geoms], dtype=float)
+    return np.zeros((len(geoms), 0))
+
+
+def _iou(kind: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    from accord.model.geometry import box_iou_matrix
+    from accord.qa.agreement import cuboid_iou_matrix
+
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)))
+    if kind == "box":
+        return box_iou_matrix(a, b)
+    if kind == "cuboid":
+        return cuboid_iou_matrix(a, b)
+    if kind in ("time_segment", "text_span"):
+        inter = np.clip(
+            np.minimum(a[:, None, 1], b[None, :, 1]) - np.maximum(a[:, None, 0], b[None, :, 0]),
+            0,
+            None,
+        )
+        union = (a[:, 1] - a[:, 0])[:, None] + (b[:, 1] - b[:, 0])[None] - inter
+        return np.where(union > 0, inter / union, 0.0)
+    return np.ones((len(a), len(b)))  # tags: the unit is the match
+
+
+def counterparts(df: pd.DataFrame, a: str, b: str, *, iou_threshold: float = 0.5) -> dict[str, str]:
+    """Annotation ids of ``a`` → their matched counterparts of ``b`` (same unit and kind).
+
+    Matching is one-to-one with the maximum total IoU among pairs at or above
+    the threshold (temporal/character IoU for segments and spans; tags match
+    within their unit), labels ignored.
+    """
+    from accord.qa.matching import match_by_score
+
+    out: dict[str, str] = {}
+    pair = df[df["annotator"].isin([a, b])]
+    for kind, group in pair.groupby("kind", sort=False):
+        keys = _unit_keys(str(kind))
+        for _, unit in group.groupby(keys, dropna=False, sort=False):
+            ua, ub = unit[unit["annotator"] == a], unit[unit["annotator"] == b]
+            if ua.empty or ub.empty:
+                continue
+            ious = _iou(
+                str(kind),
+                _vectors(str(kind), list(ua["geometry"])),
+                _vectors(str(kind), list(ub["geometry"])),
+            )
+            pairs, _ = match_by_score(ious, iou_threshold)
+            ida, idb = ua["id"].to_numpy(), ub["id"].to_numpy()
+            out.update({str(ida[i]): str(idb[j]) for i, j in pairs})
+    return out
+
+
+def link_agreement(
+    session: Session, *, items: list[str] | None = None, iou_threshold: float = 0.5
+) -> pd.DataFrame:
+    """Agreement on the link graph: did two annotators link the same things the same way?
+
+    Each annotator's links join their own annotations; a link ``s → t`` of
+    type ``T`` by ``a`` agrees with ``b`` when ``b`` has a ``T`` link between
+    the counterparts of ``s`` and ``t`` (see :func:`counterparts`). One row per
+    link type and annotator pair: ``n_a``, ``n_b``, ``matched``, precision
+    (of ``b`` against ``a``), recall and F1.
+    """
+    ann = session.annotations
+    ann = ann[ann["source"] == "human"]
+    if items is not None:
+        ann = ann[ann["item"].isin(items)]
+    links = session.links
+    links = links[links["source"].isin(ann.index) & links["target"].isin(ann.index)]
+    owner = ann["annotator"]
+    links = links.assign(by_source=links["source"].map(owner), by_target=links["target"].map(owner))
+    links = links[links["by_source"] == links["by_target"]]  # links within one annotator's work
+    rows = []
+    annotators = sorted(links["by_source"].unique())
+    for a, b in combinations(annotators, 2):
+        match = counterparts(ann, a, b, iou_threshold=iou_threshold)
+        for link_type, group in links.groupby("type", sort=True):
+            la = group[group["by_source"] == a]
+            lb = group[group["by_source"] == b]
+            b_set = set(zip(lb["source"], lb["target"], strict=True))
+            matched = sum(
+                (match.get(s), match.get(t)) in b_set
+                for s, t in zip(la["source"], la["target"], strict=True)
+            )
+            n_a, n_b = len(la), len(lb)
+            rows.append(
+                {
+                    "link_type": link_type,
+                    "annotator_a": a,
+                    "annotator_b": b,
+                    "n_a": n_a,
+                    "n_b": n_b,
+                    "matched": matched,
+                    "precision": _ratio(matched, n_b),
+                    "recall": _ratio(matched, n_a),
+                    "f1": _ratio(2 * matched, n_a + n_b),
+                }
+            )
+    return pd.DataFrame(rows, columns=LINK_COLUMNS)
