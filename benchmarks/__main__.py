@@ -11,6 +11,7 @@ SUITES = {
     "store": "benchmarks.bench_store",
     "agreement": "benchmarks.bench_agreement",
     "canvas": "benchmarks.bench_canvas",
+    "checks": "benchmarks.bench_checks",
 }
 
 

@@ -257,3 +257,20 @@ def test_self_intersecting_polygon_is_refused(session: ac.Session, item: str) ->
             item, "cam", "car", kind="polygon", geometry=[[0, 0], [9, 9], [9, 0], [0, 9]]
         )
     assert session.annotations.empty
+
+
+def test_bulk_links_are_all_or_nothing(session: ac.Session, item: str) -> None:
+    a = session.annotate(item, "cam", "car", ac.Box(1, 1, 5, 5))
+    b = session.annotate(item, "cam", "car", ac.Box(10, 1, 5, 5))
+    c = session.annotate(item, "lidar", "car", ac.Cuboid((1, 1, 1), (1, 1, 1), 0), frame=1)
+    good = {"source": c, "target": a, "link_type": "same_as"}
+    seq = session.store.last_seq()
+    with pytest.raises(ac.errors.UnknownLabelError, match=r"links\[1\]"):
+        session.apply({"type": "links.add", "links": [good, {**good, "link_type": "nope"}]})
+    with pytest.raises(ac.errors.ValidationError, match="already in the batch"):
+        session.apply({"type": "links.add", "links": [good, good]})
+    assert session.store.last_seq() == seq and session.links.empty
+    r = session.apply({"type": "links.add", "links": [good, {**good, "target": b}]})
+    assert len(r.ids) == 2 and len(session.links) == 2
+    session.undo()
+    assert session.links.empty

@@ -423,6 +423,32 @@ def add_link(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]
     return [Change("link", link_id, "create", None, rec)], [link_id]
 
 
+@command("links.add")
+def add_links(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
+    """Many links in one command (imports, pre-annotation): all valid or none stored."""
+    _check_fields(p, {"links"}, "links")
+    links = _field(p, "links", "links", "a list of links")
+    if not isinstance(links, list):
+        raise CommandError("links.links", "a list of links", type(links).__name__)
+    changes: list[Change] = []
+    ids: list[str] = []
+    seen: set[tuple[str, str, str]] = set()
+    for i, link in enumerate(links):
+        if not isinstance(link, Mapping):
+            raise CommandError(f"links[{i}]", "a mapping", link)
+        try:
+            (change,), (link_id,) = add_link(s, link)
+        except AccordError as exc:
+            raise type(exc)(f"links[{i}]: {exc.where}", exc.expected, exc.got) from exc
+        key = (change.after["source"], change.after["target"], change.after["type"])  # type: ignore[index]
+        if key in seen:
+            raise ValidationError(f"links[{i}]", "a link not already in the batch", key)
+        seen.add(key)
+        changes.append(change)
+        ids.append(link_id)
+    return changes, ids
+
+
 @command("link.delete")
 def delete_link(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
     _check_fields(p, {"id", "revision"}, "link")
@@ -697,6 +723,7 @@ UNDOABLE: frozenset[str] = frozenset(
         "annotation.review",
         "annotations.accept",
         "link.add",
+        "links.add",
         "link.delete",
         "entity.add",
         "entity.update",
