@@ -1036,7 +1036,7 @@ class Session:
 
     def _links_frame(self) -> pd.DataFrame:
         df = self.store.frame("link")
-        ann = self.store.frame("annotation")[["id", "kind", "label", "stream"]].set_index("id")
+        ann = self.annotations[["kind", "label", "stream"]]  # the cached view, not a re-read
         for end in ("source", "target"):
             joined = ann.reindex(df[end])
             df[f"{end}_kind"] = joined["kind"].to_numpy()
