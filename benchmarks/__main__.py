@@ -12,6 +12,7 @@ SUITES = {
     "agreement": "benchmarks.bench_agreement",
     "canvas": "benchmarks.bench_canvas",
     "checks": "benchmarks.bench_checks",
+    "postgres": "benchmarks.bench_postgres",
 }
 
 

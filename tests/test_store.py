@@ -10,11 +10,29 @@ import pytest
 
 from accord.errors import ConflictError, NotFoundError, StoreError
 from accord.store import Change, SQLiteStore, Store
+from tests import pg
 
 StoreFactory = Callable[[Path], Store]
 
+
+def _postgres(d: Path) -> Store:
+    """A PostgresStore on the test server's database for this test (one per tmp_path).
+
+    The contract tests are about the log and revisions, not roles (tests/test_postgres.py
+    covers those): the annotators they write as are made admins of the store.
+    """
+    pytest.importorskip("psycopg", reason="the PostgreSQL store needs psycopg 3")
+    from accord.store.postgres import PostgresStore
+
+    st = PostgresStore(pg.dsn_for(d))
+    for name in ("a", "b", "ana", "bob"):
+        st.set_role(name, "admin", by="a")
+    return st
+
+
 FACTORIES: dict[str, StoreFactory] = {
     "sqlite": lambda d: SQLiteStore(d / "s.accord"),
+    "postgres": _postgres,
 }
 
 

@@ -107,7 +107,7 @@ class Session:
         taxonomy: Taxonomy | str | os.PathLike[str] | None = None,
         annotator: str | None = None,
         *,
-        role: str = "annotator",
+        role: str | None = None,
         stage: int = 1,
     ) -> None:
         annotator = (
@@ -115,26 +115,42 @@ class Session:
         )
         if not isinstance(annotator, str) or not annotator.strip():
             raise ValidationError("annotator", "a non-empty name", annotator)
-        if role not in ROLES:
+        if role is not None and role not in ROLES:
             raise ValidationError("role", f"one of {list(ROLES)}", role)
         if stage not in (1, 2):
             raise ValidationError("stage", "1 (per modality) or 2 (cross-modal)", stage)
         if isinstance(taxonomy, str | os.PathLike):
             taxonomy = Taxonomy.load(taxonomy)
         self.annotator = annotator
-        self.role = role
         self.stage = stage
         self.store = open_store(path)
+        self.role = self._role_for(annotator, role)
         self._lock = threading.RLock()
         self._subs: list[_Subscription] = []
         self._items: dict[str, Item] | None = None
         self._cache: dict[str, tuple[Any, pd.DataFrame]] = {}
         self._commits = 0
         self._seen_seq = self.store.last_seq()
+        self._own_commands: set[int] = set()
+        self._fresh = False
         self._stacks: tuple[list[int], list[int]] | None = None
         self._view_seq = -1
         self._items_seq = -1
         self.taxonomy = self._resolve_taxonomy(taxonomy)
+
+    def _role_for(self, annotator: str, role: str | None) -> str:
+        """The role: from the store when it keeps members (PostgreSQL), else as given."""
+        role_of = getattr(self.store, "role_of", None)
+        if role_of is None:
+            return role or "annotator"
+        stored = role_of(annotator)
+        if role is not None and role != stored:
+            raise PermissionDeniedError(
+                "Session(role=...)",
+                f"the role the store gives {annotator!r} ({stored!r}); an admin changes it",
+                role,
+            )
+        return stored
 
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
@@ -205,7 +221,8 @@ class Session:
     def items_by_id(self) -> dict[str, Item]:
         """Items (with their streams and calibrations), by id."""
         with self._lock:
-            self._refresh_items()
+            if not self._fresh:  # within a command, items were refreshed when it began
+                self._refresh_items()
             if self._items is None:
                 self._items = self._load_items()
             return self._items
@@ -329,7 +346,11 @@ class Session:
                 )
             self._refresh_items()
             self._check_role(ctype)
-            changes, ids = handler(self, command)
+            self._fresh = True
+            try:
+                changes, ids = handler(self, command)
+            finally:
+                self._fresh = False
             kind = "do" if ctype in cmds.UNDOABLE else "admin"
             return self._commit(ctype, kind, changes, ids, uuid=command.get("uuid"))
 
@@ -347,7 +368,7 @@ class Session:
             annotator=self.annotator, type=ctype, kind=kind, changes=changes, undoes=undoes
         )
         self._commits += 1
-        self._seen_seq = max(self._seen_seq, record.events[-1].seq if record.events else 0)
+        self._own_commands.add(record.id)  # poll() skips them; others' before them still count
         stacks = self._stacks
         if stacks is not None:
             undo, redo = stacks
@@ -563,6 +584,10 @@ class Session:
             if not new:
                 return []
             self._seen_seq = new[-1].seq
+            mine = self._own_commands
+            passed = {e.command for e in new}
+            new = [e for e in new if e.command not in mine]
+            mine.difference_update(passed)  # own commands already read past: forget them
             by_command: dict[int, list[Event]] = {}
             for e in new:
                 by_command.setdefault(e.command, []).append(e)
