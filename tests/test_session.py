@@ -274,3 +274,21 @@ def test_bulk_links_are_all_or_nothing(session: ac.Session, item: str) -> None:
     assert len(r.ids) == 2 and len(session.links) == 2
     session.undo()
     assert session.links.empty
+
+
+def test_follow_delivers_other_sessions_commits(store_path: Path, item: str, session) -> None:
+    import time
+
+    other = ac.Session(store_path, annotator="bob")
+    heard: list[ac.Result] = []
+    session.observe(heard.append)
+    session.follow(interval=0.02)
+    mine = session.annotate(item, "cam", "car", ac.Box(1, 1, 3, 3))
+    theirs = other.annotate(item, "cam", "car", ac.Box(5, 5, 3, 3))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and theirs not in {i for r in heard for i in r.ids}:
+        time.sleep(0.02)
+    ids = [i for r in heard for i in r.ids]
+    assert theirs in ids and ids.count(mine) == 1  # own edit heard once, not again by follow
+    session.unfollow()
+    other.close()

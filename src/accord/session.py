@@ -132,6 +132,8 @@ class Session:
         self._commits = 0
         self._seen_seq = self.store.last_seq()
         self._own_commands: set[int] = set()
+        self._follower: threading.Thread | None = None
+        self._follow_stop = threading.Event()
         self._fresh = False
         self._stacks: tuple[list[int], list[int]] | None = None
         self._view_seq = -1
@@ -155,6 +157,7 @@ class Session:
     # -- lifecycle -------------------------------------------------------------
     def close(self) -> None:
         """Close the store; the Session cannot be used afterwards."""
+        self.unfollow()
         self.store.close()
 
     def __enter__(self) -> Session:
@@ -576,6 +579,55 @@ class Session:
                 sub.fn(result)
             except Exception:
                 log.exception("observer %r failed", sub.fn)
+
+    def follow(self, interval: float = 0.5) -> None:
+        """Deliver other sessions' commits to this session's observers automatically.
+
+        A background thread watches the store's newest event every ``interval``
+        seconds and runs :meth:`poll` when it moved — on the kernel's event loop
+        when there is one (so widgets update like after a local edit), else in
+        the thread. Widgets call this when they are created. Idempotent;
+        :meth:`unfollow` (or :meth:`close`) stops it.
+        """
+        if self._follower is not None and self._follower.is_alive():
+            return
+        import asyncio
+
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        stop = threading.Event()
+
+        def watch() -> None:
+            while not stop.wait(interval):
+                try:
+                    moved = self.store.last_seq() > self._seen_seq
+                except Exception:  # the store was closed or the server went away
+                    return
+                if not moved:
+                    continue
+                if loop is not None and loop.is_running():
+                    loop.call_soon_threadsafe(self._poll_quietly)
+                else:
+                    self._poll_quietly()
+
+        self._follow_stop = stop
+        self._follower = threading.Thread(target=watch, name="accord-follow", daemon=True)
+        self._follower.start()
+
+    def unfollow(self) -> None:
+        """Stop delivering other sessions' commits automatically."""
+        if self._follower is not None:
+            self._follow_stop.set()
+            self._follower.join(timeout=5)
+            self._follower = None
+
+    def _poll_quietly(self) -> None:
+        try:
+            self.poll()
+        except Exception:
+            log.exception("accord: delivering other sessions' changes failed")
 
     def poll(self) -> list[Event]:
         """Pick up commits made by other sessions on the same store and notify observers."""

@@ -303,3 +303,15 @@ def test_attributes_rotation_and_delete_from_the_page(lab: Lab) -> None:
     lab.page.keyboard.press("Delete")
     c.wait_count(1)
     assert lab.value("list(s.annotations['kind'])") == ["box"]
+
+
+def test_edits_from_another_session_reach_the_canvas_without_polling(lab: Lab) -> None:
+    c = _start(lab)
+    lab.run(
+        "bob = ac.Session(s.store.location, annotator='bob')\n"
+        "b = bob.annotate('pic', 'image', 'car', ac.Box(300, 200, 100, 80))\n"
+        "print('ok')"
+    )
+    c.wait_count(1)  # no s.poll(): the widget's session follows the store
+    lab.run("bob.delete(b)")
+    c.wait_count(0)

@@ -53,6 +53,7 @@ class SessionWidget(anywidget.AnyWidget):
         self._queries: dict[str, Query] = {"ping": lambda _content, _buffers: ({}, [])}
         self.on_msg(self._on_page_message)
         self._unsubscribe = session.observe(self._on_result, item=item)
+        session.follow()  # other sessions' edits (other kernels, a team store) reach the page
 
     @property
     def session(self) -> Session:
