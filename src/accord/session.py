@@ -591,12 +591,7 @@ class Session:
         """
         if self._follower is not None and self._follower.is_alive():
             return
-        import asyncio
-
-        try:
-            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            loop = None
+        loop = _kernel_loop()
         stop = threading.Event()
 
         def watch() -> None:
@@ -1329,6 +1324,27 @@ class Session:
 
     def new_uuid(self) -> str:
         return uuid.uuid4().hex
+
+
+def _kernel_loop() -> Any:
+    """The running event loop of an IPython kernel, if this is one (else None).
+
+    Only a kernel's loop is used: other running loops (a test harness, a web
+    server) may never run the callbacks scheduled on them.
+    """
+    import asyncio
+
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    if shell is None or getattr(shell, "kernel", None) is None:
+        return None
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 _DERIVED = frozenset({"modality", "t_start", "t_end", "item_start", "item_end"})
