@@ -61,12 +61,9 @@ TIMED_MODALITIES = ("audio", "video", "text")
 
 def select_items(session: Session, items: str | Iterable[str] | None) -> list[str]:
     """The item ids an export covers (all when ``items`` is ``None``), each checked to exist."""
-    if items is None:
-        return list(session.items_by_id)
-    ids = [items] if isinstance(items, str) else list(items)
-    for i in ids:
-        session.item(i)
-    return ids
+    from accord.io.common import select_items as items_of
+
+    return [it.id for it in items_of(session, items)]
 
 
 def output_paths(

@@ -35,9 +35,9 @@ import numpy as np
 import pandas as pd
 
 from accord.errors import ValidationError
-from accord.model.geometry import box_iou_matrix
 from accord.model.taxonomy import MODALITIES
-from accord.qa.agreement import cuboid_iou_matrix, match_by_score
+from accord.qa.agreement import match_by_score
+from accord.qa.tables import pairwise_iou, shape_vectors
 
 if TYPE_CHECKING:
     from accord.session import Session
@@ -67,32 +67,7 @@ class Cluster:
 
 
 def _vector(kind: str, g: dict[str, Any]) -> np.ndarray:
-    if kind == "box":
-        return np.array([g["x"], g["y"], g["w"], g["h"]], dtype=float)
-    if kind == "cuboid":
-        return np.array([*g["center"], *g["size"], g["yaw"]], dtype=float)
-    if kind == "time_segment":
-        return np.array([g["start"], g["end"]], dtype=float)
-    return np.zeros(0)
-
-
-def _ious(kind: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)))
-    if kind == "box":
-        return box_iou_matrix(a, b)
-    if kind == "cuboid":
-        return cuboid_iou_matrix(a, b)
-    if kind == "time_segment":
-        inter = np.clip(
-            np.minimum(a[:, None, 1], b[None, :, 1]) - np.maximum(a[:, None, 0], b[None, :, 0]),
-            0,
-            None,
-        )
-        union = (a[:, 1] - a[:, 0])[:, None] + (b[:, 1] - b[:, 0])[None] - inter
-        return np.where(union > 0, inter / union, 0.0)
-    # tags: every tag of a unit is the same "thing" (the unit's label)
-    return np.ones((len(a), len(b)))
+    return shape_vectors(kind, [g])[0]
 
 
 def _cluster_unit(rows: pd.DataFrame, kind: str, threshold: float) -> list[list[dict[str, Any]]]:
@@ -108,7 +83,7 @@ def _cluster_unit(rows: pd.DataFrame, kind: str, threshold: float) -> list[list[
             [np.mean([_vector(kind, m["geometry"]) for m in c], axis=0) for c in clusters]
         )
         mine = np.array([_vector(kind, r["geometry"]) for r in recs])
-        pairs, _ = match_by_score(_ious(kind, means, mine), threshold)
+        pairs, _ = match_by_score(pairwise_iou(kind, means, mine), threshold)
         taken = set()
         for ci, ri in pairs:
             clusters[int(ci)].append(recs[int(ri)])

@@ -35,7 +35,15 @@ from accord.qa.agreement import (
 if TYPE_CHECKING:
     from accord.session import Session
 
-__all__ = ["COLUMNS", "LINK_COLUMNS", "agreement_table", "counterparts", "link_agreement"]
+__all__ = [
+    "COLUMNS",
+    "LINK_COLUMNS",
+    "agreement_table",
+    "counterparts",
+    "link_agreement",
+    "pairwise_iou",
+    "shape_vectors",
+]
 
 COLUMNS = [
     "modality",
@@ -226,7 +234,8 @@ LINK_COLUMNS = [
 ]
 
 
-def _vectors(kind: str, geoms: list[dict[str, Any]]) -> np.ndarray:
+def shape_vectors(kind: str, geoms: list[dict[str, Any]]) -> np.ndarray:
+    """Geometries of one kind as rows: boxes ``x,y,w,h``; cuboids ``cx..yaw``; ``start,end``."""
     if kind == "box":
         return np.array([[g["x"], g["y"], g["w"], g["h"]] for g in geoms], dtype=float)
     if kind == "cuboid":
@@ -236,7 +245,8 @@ def _vectors(kind: str, geoms: list[dict[str, Any]]) -> np.ndarray:
     return np.zeros((len(geoms), 0))
 
 
-def _iou(kind: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def pairwise_iou(kind: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU matrix of two sets of :func:`shape_vectors` (tags of one unit all match)."""
     from accord.model.geometry import box_iou_matrix
     from accord.qa.agreement import cuboid_iou_matrix
 
@@ -274,10 +284,10 @@ def counterparts(df: pd.DataFrame, a: str, b: str, *, iou_threshold: float = 0.5
             ua, ub = unit[unit["annotator"] == a], unit[unit["annotator"] == b]
             if ua.empty or ub.empty:
                 continue
-            ious = _iou(
+            ious = pairwise_iou(
                 str(kind),
-                _vectors(str(kind), list(ua["geometry"])),
-                _vectors(str(kind), list(ub["geometry"])),
+                shape_vectors(str(kind), list(ua["geometry"])),
+                shape_vectors(str(kind), list(ub["geometry"])),
             )
             pairs, _ = match_by_score(ious, iou_threshold)
             ida, idb = ua["id"].to_numpy(), ub["id"].to_numpy()
