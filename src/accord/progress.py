@@ -14,9 +14,23 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-__all__ = ["MAX_UPDATES_PER_SECOND", "Progress", "in_notebook", "progress"]
+__all__ = [
+    "MAX_UPDATES_PER_SECOND",
+    "Progress",
+    "ProgressOption",
+    "Sink",
+    "in_notebook",
+    "open_progress",
+    "progress",
+]
 
 MAX_UPDATES_PER_SECOND = 10
+
+#: ``sink(done, total, description, final)``: receives a bar's throttled updates.
+Sink = Callable[[int, int | None, str, bool], None]
+#: What a ``progress=`` argument takes: ``None`` (a bar in a notebook for long jobs),
+#: ``False`` (never), ``True`` (always in a notebook) or a :data:`Sink`.
+ProgressOption = bool | Sink | None
 
 
 def in_notebook() -> bool:
@@ -41,12 +55,13 @@ class Progress:
         self,
         total: int | None,
         description: str,
-        sink: Callable[[int, int | None, str, bool], None] | None = None,
+        sink: Sink | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.total = None if total is None else max(int(total), 0)
         self.description = description
+        self._base = description
         self.done = 0
         self.updates = 0
         self._sink = sink
@@ -59,10 +74,18 @@ class Progress:
         self.update(self.done + n)
 
     def update(self, done: int) -> None:
-        """Set the units of work done so far."""
-        self.done = done if self.total is None else min(int(done), self.total)
-        now = self._clock()
-        if self._sink is not None and now - self._last >= 1.0 / MAX_UPDATES_PER_SECOND:
+        """Set the units of work done so far (never more than ``total``)."""
+        done = max(int(done), 0)
+        self.done = done if self.total is None else min(done, self.total)
+        if self._sink is None or self._closed:
+            return
+        if self._clock() - self._last >= 1.0 / MAX_UPDATES_PER_SECOND:
+            self._emit(final=False)
+
+    def stage(self, text: str) -> None:
+        """Name the step now running (``"storing"``): shown after the description, sent at once."""
+        self.description = f"{self._base}: {text}"
+        if not self._closed:
             self._emit(final=False)
 
     def close(self, *, ok: bool = True) -> None:
@@ -95,7 +118,7 @@ class Progress:
         self.close(ok=exc_type is None)
 
 
-def _notebook_sink(description: str, total: int | None) -> Callable[..., None]:
+def _notebook_sink(description: str, total: int | None) -> Sink:
     """A sink that draws an ipywidgets bar with a text label (text, never HTML)."""
     import ipywidgets as widgets
     from IPython.display import display
@@ -126,7 +149,7 @@ def progress(
     *,
     show: bool | None = None,
     min_total: int = 1000,
-    sink: Callable[[int, int | None, str, bool], None] | None = None,
+    sink: Sink | None = None,
 ) -> Progress:
     """A progress report for ``total`` units of work.
 
@@ -139,3 +162,22 @@ def progress(
         if wanted and in_notebook():
             sink = _notebook_sink(description, total)
     return Progress(total, description, sink)
+
+
+def open_progress(
+    option: ProgressOption, total: int | None, description: str, *, min_total: int = 1000
+) -> Progress:
+    """The report a public function's ``progress=`` argument asks for.
+
+    ``None``: a bar in a notebook when ``total >= min_total``; ``False``: none;
+    ``True``: a bar in a notebook whatever the size; a callable: that sink.
+    """
+    if option is None or isinstance(option, bool):
+        return progress(total, description, show=option, min_total=min_total)
+    if callable(option):
+        return progress(total, description, sink=option)
+    from accord.errors import ValidationError
+
+    raise ValidationError(
+        "progress", "None, True, False or a callable sink(done, total, description, final)", option
+    )

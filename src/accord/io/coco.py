@@ -83,6 +83,7 @@ from accord.io.common import (
 from accord.model.geometry import RotatedBox, polygon_area
 from accord.model.item import Stream
 from accord.model.taxonomy import Taxonomy
+from accord.progress import ProgressOption, open_progress
 
 __all__ = ["export_coco", "import_coco"]
 
@@ -183,12 +184,14 @@ def export_coco(
     items: Iterable[str] | None = None,
     sources: Iterable[str] | None = None,
     indent: int | None = None,
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Write the session's 2-D annotations as one COCO instances JSON file.
 
     ``path`` is a ``.json`` file, or a folder that receives ``instances.json``.
     ``items`` limits the export to those items; ``sources`` (e.g.
-    ``["human", "import"]``) to annotations of those sources.
+    ``["human", "import"]``) to annotations of those sources. ``progress``:
+    see :func:`accord.progress.open_progress` (a bar in a notebook by default).
     """
     out = Path(path)
     if out.suffix.lower() != ".json":
@@ -210,82 +213,90 @@ def export_coco(
                 targets.append(t)
                 plain[t], streams[t] = image_file_name(st), st
 
-    rows: list[tuple[Target, dict[str, Any], dict[str, Any]]] = []
-    exported: list[dict[str, Any]] = []
-    for it in selected:
-        for rec in session.store.records("annotation", item=it.id):
-            if wanted is not None and rec["source"] not in wanted:
-                continue
-            st = it.streams.get(rec["stream"])
-            modality = st.modality if st is not None else None
-            if rec["kind"] not in _COCO_KINDS or modality not in ("image", "video"):
-                report.dropped.append(
-                    Dropped(
-                        "annotation",
-                        rec["id"],
-                        f"COCO holds boxes, polygons and keypoints on images, "
-                        f"not a {rec['kind']} on {modality or 'an unknown'} stream "
-                        f"{rec['stream']!r}",
+    per_item = [(it, session.store.records("annotation", item=it.id)) for it in selected]
+    total = sum(len(records) for _, records in per_item)
+    with open_progress(progress, total, f"Exporting COCO {out.name}") as bar:
+        rows: list[tuple[Target, dict[str, Any], dict[str, Any]]] = []
+        exported: list[dict[str, Any]] = []
+        for it, records in per_item:
+            for rec in records:
+                bar.advance()
+                if wanted is not None and rec["source"] not in wanted:
+                    continue
+                st = it.streams.get(rec["stream"])
+                modality = st.modality if st is not None else None
+                if rec["kind"] not in _COCO_KINDS or modality not in ("image", "video"):
+                    report.dropped.append(
+                        Dropped(
+                            "annotation",
+                            rec["id"],
+                            f"COCO holds boxes, polygons and keypoints on images, "
+                            f"not a {rec['kind']} on {modality or 'an unknown'} stream "
+                            f"{rec['stream']!r}",
+                        )
                     )
-                )
-                continue
-            if rec["label"] not in cat_ids:
-                report.dropped.append(
-                    Dropped("annotation", rec["id"], f"label {rec['label']!r} is not a category")
-                )
-                continue
-            geometry = _coco_geometry(rec, taxonomy, report)
-            if geometry is None:
-                continue
-            assert st is not None
-            frame = rec["frame"] if modality == "video" else None
-            t = (it.id, st.name, frame)
-            if t not in plain:
-                targets.append(t)
-                plain[t], streams[t] = frame_file_name(st.name, int(frame)), st
-            rows.append((t, rec, geometry))
-            exported.append(rec)
+                    continue
+                if rec["label"] not in cat_ids:
+                    report.dropped.append(
+                        Dropped(
+                            "annotation", rec["id"], f"label {rec['label']!r} is not a category"
+                        )
+                    )
+                    continue
+                geometry = _coco_geometry(rec, taxonomy, report)
+                if geometry is None:
+                    continue
+                assert st is not None
+                frame = rec["frame"] if modality == "video" else None
+                t = (it.id, st.name, frame)
+                if t not in plain:
+                    targets.append(t)
+                    plain[t], streams[t] = frame_file_name(st.name, int(frame)), st
+                rows.append((t, rec, geometry))
+                exported.append(rec)
 
-    names = unique_file_names(targets, plain, selected)
-    image_ids = {t: i for i, t in enumerate(targets, 1)}
-    images = []
-    for t in targets:
-        st = streams[t]
-        image: dict[str, Any] = {"id": image_ids[t], "file_name": names[t]}
-        image["width"] = st.width or 0
-        image["height"] = st.height or 0
-        if t[2] is not None:
-            image["frame_index"] = t[2]
-        images.append(image)
+        names = unique_file_names(targets, plain, selected)
+        image_ids = {t: i for i, t in enumerate(targets, 1)}
+        images = []
+        for t in targets:
+            st = streams[t]
+            image: dict[str, Any] = {"id": image_ids[t], "file_name": names[t]}
+            image["width"] = st.width or 0
+            image["height"] = st.height or 0
+            if t[2] is not None:
+                image["frame_index"] = t[2]
+            images.append(image)
 
-    annotations = []
-    for t, rec, geometry in rows:
-        ann: dict[str, Any] = {
-            "id": len(annotations) + 1,
-            "image_id": image_ids[t],
-            "category_id": cat_ids[rec["label"]],
-            "iscrowd": 0,
-            **geometry,
+        annotations = []
+        for t, rec, geometry in rows:
+            ann: dict[str, Any] = {
+                "id": len(annotations) + 1,
+                "image_id": image_ids[t],
+                "category_id": cat_ids[rec["label"]],
+                "iscrowd": 0,
+                **geometry,
+            }
+            if rec.get("attributes"):
+                ann["attributes"] = rec["attributes"]
+            if rec.get("score") is not None:
+                ann["score"] = rec["score"]
+            if rec.get("track"):
+                ann["track"] = rec["track"]
+            annotations.append(ann)
+
+        report_links_and_entities(session, exported, report, "COCO")
+        doc = {
+            "info": {
+                "description": f"accord export of taxonomy {taxonomy.name!r} v{taxonomy.version}"
+            },
+            "licenses": [],
+            "images": images,
+            "annotations": annotations,
+            "categories": categories,
         }
-        if rec.get("attributes"):
-            ann["attributes"] = rec["attributes"]
-        if rec.get("score") is not None:
-            ann["score"] = rec["score"]
-        if rec.get("track"):
-            ann["track"] = rec["track"]
-        annotations.append(ann)
-
-    report_links_and_entities(session, exported, report, "COCO")
-    doc = {
-        "info": {"description": f"accord export of taxonomy {taxonomy.name!r} v{taxonomy.version}"},
-        "licenses": [],
-        "images": images,
-        "annotations": annotations,
-        "categories": categories,
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(doc, indent=indent, ensure_ascii=False), encoding="utf-8")
-    report.paths.append(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(doc, indent=indent, ensure_ascii=False), encoding="utf-8")
+        report.paths.append(out)
     report.counts.update(
         images=len(images), annotations=len(annotations), categories=len(categories)
     )
@@ -489,11 +500,13 @@ def import_coco(
     match: Match | None = None,
     labels: Mapping[str, str] | None = None,
     items: Iterable[str] | None = None,
+    progress: ProgressOption = None,
 ) -> ImportReport:
     """Import a COCO instances (or results-with-images) JSON file as one command.
 
     See the module docstring for how images, categories and geometries are
-    placed; ``items`` limits the streams images may be placed on.
+    placed; ``items`` limits the streams images may be placed on. ``progress``
+    counts the file's annotations (see :func:`accord.progress.open_progress`).
     """
     p, doc = load_json(path, "COCO")
     checked = _check_document(doc, p.name)
@@ -502,61 +515,67 @@ def import_coco(
     index = ImageIndex(session, items)
     labels = dict(labels or {})
 
-    placed: dict[Any, Target | str] = {}
-    for i, (iid, img) in enumerate(checked["images"].items()):
-        target = index.resolve(img, img["file_name"], match, f"images[{i}]", img.get("frame_index"))
-        if not isinstance(target, str):
-            st = index.stream(target)
-            w, h = img.get("width"), img.get("height")
-            if w and h and st.width and st.height and (w, h) != (st.width, st.height):
-                target = (
-                    f"image {img['file_name']!r} is {w}×{h} but stream "
-                    f"{target[0]}/{target[1]} is {st.width}×{st.height}"
-                )
-        placed[iid] = target
-    for iid, target in placed.items():
-        if isinstance(target, str):
-            report.dropped.append(Dropped("image", str(iid), target))
+    with open_progress(progress, len(checked["annotations"]), f"Importing COCO {p.name}") as bar:
+        placed: dict[Any, Target | str] = {}
+        for i, (iid, img) in enumerate(checked["images"].items()):
+            target = index.resolve(
+                img, img["file_name"], match, f"images[{i}]", img.get("frame_index")
+            )
+            if not isinstance(target, str):
+                st = index.stream(target)
+                w, h = img.get("width"), img.get("height")
+                if w and h and st.width and st.height and (w, h) != (st.width, st.height):
+                    target = (
+                        f"image {img['file_name']!r} is {w}×{h} but stream "
+                        f"{target[0]}/{target[1]} is {st.width}×{st.height}"
+                    )
+            placed[iid] = target
+        for iid, target in placed.items():
+            if isinstance(target, str):
+                report.dropped.append(Dropped("image", str(iid), target))
 
-    candidates: list[tuple[str, dict[str, Any]]] = []
-    for i, ann in enumerate(checked["annotations"]):
-        ref = f"annotations[{i}]"
-        target = placed[ann["image_id"]]
-        if isinstance(target, str):
-            report.dropped.append(Dropped("annotation", ref, f"its image is not placed: {target}"))
-            continue
-        category = checked["categories"][ann["category_id"]]
-        label = labels.get(category["name"], category["name"])
-        if label not in taxonomy:
-            report.dropped.append(
-                Dropped("annotation", ref, f"category {category['name']!r} is not a class")
-            )
-            continue
-        if ann.get("iscrowd", 0) == 1:
-            report.dropped.append(
-                Dropped("annotation", ref, "crowd region: accord has no crowd/mask geometry")
-            )
-            continue
-        made = _geometry(ann, category, label, taxonomy, ref, report)
-        if made is None:
-            continue
-        kind, geometry = made
-        score = ann.get("score")
-        rec: dict[str, Any] = {
-            "item": target[0],
-            "stream": target[1],
-            "frame": target[2],
-            "label": label,
-            "kind": kind,
-            "geometry": geometry,
-            "attributes": clean_attributes(
-                taxonomy, label, ann.get("attributes") or {}, ref, report
-            ),
-            "source": "prediction" if score is not None else "import",
-            "score": score,
-        }
-        if ann.get("track") is not None:
-            rec["track"] = str(ann["track"])
-        candidates.append((ref, rec))
-    report.counts["images"] = sum(not isinstance(t, str) for t in placed.values())
-    return store_annotations(session, candidates, report)
+        candidates: list[tuple[str, dict[str, Any]]] = []
+        for i, ann in enumerate(checked["annotations"]):
+            bar.advance()
+            ref = f"annotations[{i}]"
+            target = placed[ann["image_id"]]
+            if isinstance(target, str):
+                report.dropped.append(
+                    Dropped("annotation", ref, f"its image is not placed: {target}")
+                )
+                continue
+            category = checked["categories"][ann["category_id"]]
+            label = labels.get(category["name"], category["name"])
+            if label not in taxonomy:
+                report.dropped.append(
+                    Dropped("annotation", ref, f"category {category['name']!r} is not a class")
+                )
+                continue
+            if ann.get("iscrowd", 0) == 1:
+                report.dropped.append(
+                    Dropped("annotation", ref, "crowd region: accord has no crowd/mask geometry")
+                )
+                continue
+            made = _geometry(ann, category, label, taxonomy, ref, report)
+            if made is None:
+                continue
+            kind, geometry = made
+            score = ann.get("score")
+            rec: dict[str, Any] = {
+                "item": target[0],
+                "stream": target[1],
+                "frame": target[2],
+                "label": label,
+                "kind": kind,
+                "geometry": geometry,
+                "attributes": clean_attributes(
+                    taxonomy, label, ann.get("attributes") or {}, ref, report
+                ),
+                "source": "prediction" if score is not None else "import",
+                "score": score,
+            }
+            if ann.get("track") is not None:
+                rec["track"] = str(ann["track"])
+            candidates.append((ref, rec))
+        report.counts["images"] = sum(not isinstance(t, str) for t in placed.values())
+        return store_annotations(session, candidates, report, bar)

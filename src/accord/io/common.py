@@ -19,6 +19,7 @@ from accord.errors import AccordError, FormatError, MissingMediaError, Validatio
 from accord.io.base import Dropped, ExportReport, ImportReport
 from accord.model.item import Item, Stream
 from accord.model.taxonomy import Taxonomy
+from accord.progress import Progress
 
 __all__ = [
     "ImageIndex",
@@ -161,14 +162,20 @@ class ImageIndex:
 
 
 def store_annotations(
-    session: Any, candidates: list[tuple[str, dict[str, Any]]], report: ImportReport
+    session: Any,
+    candidates: list[tuple[str, dict[str, Any]]],
+    report: ImportReport,
+    bar: Progress | None = None,
 ) -> ImportReport:
     """Validate ``(reference, record)`` pairs; store the valid ones as one ``annotations.add``.
 
     A record refused by the taxonomy or its stream is listed in
     ``report.dropped`` with the reason; nothing is written when none is valid.
     ``report.extra["ids_by_ref"]`` maps each stored reference to its new id.
+    ``bar`` (the import's progress) is told which step runs.
     """
+    if bar is not None:
+        bar.stage(f"checking {len(candidates):,} annotations")
     valid: list[tuple[str, dict[str, Any]]] = []
     for ref, rec in candidates:
         try:
@@ -178,6 +185,8 @@ def store_annotations(
             continue
         valid.append((ref, rec))
     if valid:
+        if bar is not None:
+            bar.stage(f"storing {len(valid):,} annotations")
         result = session.apply({"type": "annotations.add", "annotations": [r for _, r in valid]})
         report.command = result.command.id
         report.ids = list(result.ids)

@@ -84,6 +84,7 @@ from accord.io.common import (
 )
 from accord.model.item import Item, Stream
 from accord.model.taxonomy import AttributeSpec, Taxonomy
+from accord.progress import Progress, ProgressOption, open_progress
 
 __all__ = ["export_cvat", "import_cvat", "read_cvat"]
 
@@ -324,10 +325,12 @@ def export_cvat(
     items: Iterable[str] | str | None = None,
     mode: str = "images",
     stream: str | None = None,
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Write a CVAT XML 1.1 file, "for images" (``mode="images"``) or "for video".
 
     ``path`` is an ``.xml`` file, or a folder that receives ``annotations.xml``.
+    ``progress``: see :func:`accord.progress.open_progress`.
     """
     if mode not in ("images", "video"):
         raise ValidationError("export_cvat(mode)", "'images' or 'video'", mode)
@@ -335,10 +338,17 @@ def export_cvat(
     if out.suffix.lower() != ".xml":
         out = out / "annotations.xml"
     report = ExportReport("cvat")
-    if mode == "video":
-        exported = _export_video(session, out, items, stream, report)
-    else:
-        exported = _export_images(session, out, items, report)
+    video = _video_stream(session, items, stream) if mode == "video" else None
+    selected = [video[0]] if video is not None else select_items(session, items)
+    records = {it.id: session.store.records("annotation", item=it.id) for it in selected}
+    total = sum(len(r) for r in records.values())
+    with open_progress(progress, total, f"Exporting CVAT {out.name}") as bar:
+        if video is not None:
+            exported = _export_video(
+                out, *video, records[video[0].id], session.taxonomy, report, bar
+            )
+        else:
+            exported = _export_images(out, selected, records, session.taxonomy, report, bar)
     report_links_and_entities(session, exported, report, "CVAT")
     report.paths.append(out)
     report.counts["annotations"] = len(exported)
@@ -346,10 +356,13 @@ def export_cvat(
 
 
 def _export_images(
-    session: Any, out: Path, items: Iterable[str] | str | None, report: ExportReport
+    out: Path,
+    selected: list[Item],
+    records: dict[str, list[dict[str, Any]]],
+    taxonomy: Taxonomy,
+    report: ExportReport,
+    bar: Progress,
 ) -> list[dict[str, Any]]:
-    taxonomy: Taxonomy = session.taxonomy
-    selected = select_items(session, items)
     targets: list[Target] = []
     plain: dict[Target, str] = {}
     streams: dict[Target, Stream] = {}
@@ -362,7 +375,8 @@ def _export_images(
     by_target: dict[Target, list[dict[str, Any]]] = {}
     tracks: set[str] = set()
     for it in selected:
-        for rec in session.store.records("annotation", item=it.id):
+        for rec in records[it.id]:
+            bar.advance()
             st = it.streams.get(rec["stream"])
             modality = st.modality if st is not None else None
             if rec["kind"] not in (*_SPATIAL, "tag") or modality not in ("image", "video"):
@@ -407,6 +421,7 @@ def _export_images(
         for rec in by_target.get(t, []):
             if _shape(image, rec, taxonomy, report) is not None:
                 exported.append(rec)
+    bar.stage(f"writing {out.name}")
     _write(root, out)
     report.counts["images"] = len(targets)
     return exported
@@ -423,18 +438,19 @@ def _cvat_tag(rec: dict[str, Any], taxonomy: Taxonomy) -> str:
 
 
 def _export_video(
-    session: Any,
     out: Path,
-    items: Iterable[str] | str | None,
-    stream: str | None,
+    it: Item,
+    st: Stream,
+    records: list[dict[str, Any]],
+    taxonomy: Taxonomy,
     report: ExportReport,
+    bar: Progress,
 ) -> list[dict[str, Any]]:
-    taxonomy: Taxonomy = session.taxonomy
-    it, st = _video_stream(session, items, stream)
     assert st.timeline is not None
     count = st.timeline.count
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
-    for rec in session.store.records("annotation", item=it.id):
+    for rec in records:
+        bar.advance()
         if rec["stream"] != st.name or rec["kind"] not in _SPATIAL:
             report.dropped.append(
                 Dropped(
@@ -493,6 +509,7 @@ def _export_video(
         last = recs[-1]
         if last["frame"] + 1 < count:
             _shape(el, last, taxonomy, report, {"frame": str(last["frame"] + 1), "outside": "1"})
+    bar.stage(f"writing {out.name}")
     _write(root, out)
     report.counts["tracks"] = len(ordered)
     return exported
@@ -780,14 +797,15 @@ def import_cvat(
     match: Match | None = None,
     labels: Mapping[str, str] | None = None,
     interpolate: bool = False,
+    progress: ProgressOption = None,
 ) -> ImportReport:
     """Import a CVAT for images / for video 1.1 XML file as one command.
 
     See the module docstring for placement and the ``interpolate`` choice.
+    ``progress`` counts the file's shapes (see :func:`accord.progress.open_progress`).
     """
     p, root = read_cvat(path)
     report = ImportReport("cvat", p)
-    taxonomy: Taxonomy = session.taxonomy
     labels = dict(labels or {})
 
     # parse everything first: a malformed element fails before anything is placed
@@ -822,6 +840,28 @@ def import_cvat(
             raise FormatError(where, "one shape per frame", sorted(frames))
         tracks.append((el, sorted(shapes, key=lambda s: s.frame or 0)))
 
+    total = sum(len(shapes) for _, shapes in images) + sum(len(shapes) for _, shapes in tracks)
+    with open_progress(progress, total, f"Importing CVAT {p.name}") as bar:
+        return _import_parsed(
+            session, p, root, images, tracks, report, bar, items, stream, match, labels, interpolate
+        )
+
+
+def _import_parsed(
+    session: Any,
+    p: Path,
+    root: ET.Element,
+    images: list[tuple[ET.Element, list[_Shape]]],
+    tracks: list[tuple[ET.Element, list[_Shape]]],
+    report: ImportReport,
+    bar: Progress,
+    items: Iterable[str] | str | None,
+    stream: str | None,
+    match: Match | None,
+    labels: Mapping[str, str],
+    interpolate: bool,
+) -> ImportReport:
+    taxonomy: Taxonomy = session.taxonomy
     candidates: list[tuple[str, dict[str, Any]]] = []
     index = ImageIndex(session, items)
     frame_stream: Stream | None = None
@@ -860,8 +900,10 @@ def import_cvat(
                 )
         if isinstance(target, str):
             report.dropped.append(Dropped("image", name, target))
+            bar.advance(len(shapes))
             continue
         for shape in shapes:
+            bar.advance()
             cvat_label = shape.label
             ref = shape.where
             if shape.kind is None:
@@ -898,6 +940,7 @@ def import_cvat(
                     f"is {st.width}×{st.height}"
                 )
         for el, shapes in tracks:
+            bar.advance(len(shapes))
             track_id = el.get("id")
             cvat_label = el.get("label", "")
             label = labels.get(cvat_label, cvat_label)
@@ -929,7 +972,7 @@ def import_cvat(
     report.counts["images"] = len(images)
     report.counts["tracks"] = len(tracks)
     report.counts["not_materialised"] = skipped
-    store_annotations(session, candidates, report)
+    store_annotations(session, candidates, report, bar)
     by_ref = report.extra.get("ids_by_ref", {})
     report.extra["interpolated"] = [by_ref[r] for r in interpolated_refs if r in by_ref]
     report.counts["interpolated"] = len(report.extra["interpolated"])

@@ -24,6 +24,7 @@ from accord.errors import (
 )
 from accord.io.base import Dropped, ImportReport
 from accord.model.item import Item, Stream
+from accord.progress import Progress
 
 if TYPE_CHECKING:
     from accord.model.taxonomy import AttributeSpec
@@ -405,10 +406,15 @@ class SegmentBatch:
         self.refs.append(ref)
         return True
 
-    def commit(self) -> ImportReport:
-        """Store every queued segment as one ``annotations.add`` command."""
+    def commit(self, bar: Progress | None = None) -> ImportReport:
+        """Store every queued segment as one ``annotations.add`` command.
+
+        ``bar`` (the import's progress) is told when storing starts.
+        """
         report = self.report
         if self.records:
+            if bar is not None:
+                bar.stage(f"storing {len(self.records):,} annotations")
             result = self.session.apply({"type": "annotations.add", "annotations": self.records})
             report.command = result.command.id
             report.ids = list(result.ids)
