@@ -20,7 +20,10 @@ import soundfile as sf
 
 from accord.errors import CorruptMediaError, MissingMediaError, UnsupportedMediaError
 
-__all__ = ["AudioSource", "open_audio"]
+__all__ = ["BLOCK_FRAMES_DEFAULT", "AudioSource", "open_audio"]
+
+#: A good block size for streaming (frames).
+BLOCK_FRAMES_DEFAULT = 1 << 18
 
 _AV_ERRORS: tuple[type[BaseException], ...] = (av.FFmpegError, EOFError, UnicodeDecodeError)
 _SF_ERRORS: tuple[type[BaseException], ...] = (sf.SoundFileError, RuntimeError, TypeError)
