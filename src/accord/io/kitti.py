@@ -59,6 +59,7 @@ from accord.io.common import clean_attributes, report_links_and_entities, store_
 from accord.model.calibration import Calibration, rigid_inverse
 from accord.model.geometry import cuboid_corners
 from accord.model.item import Item, Stream
+from accord.progress import ProgressOption, open_progress
 
 __all__ = [
     "DEFAULT_TYPES",
@@ -332,9 +333,11 @@ def export_kitti(
     rect: str = "cam0",
     types: Mapping[str, str] | None = None,
     decimals: int = 6,
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Write KITTI label files: ``path/label_2/NNNNNN.txt`` (``path/<item>/label_2/`` for
     several items), one per sweep of the LiDAR stream, empty when it has no object.
+    ``progress``: see :func:`accord.progress.open_progress`.
     """
     report = ExportReport("kitti")
     root = Path(path)
@@ -345,139 +348,145 @@ def export_kitti(
         else [session.item(i) for i in ([items] if isinstance(items, str) else items)]
     )
     exported: list[dict[str, Any]] = []
-    for it in selected:
-        records = session.store.records("annotation", item=it.id)
-        cloud = _pointcloud(it, lidar)
-        if cloud is None:
-            for rec in records:
-                report.dropped.append(
-                    Dropped("annotation", rec["id"], f"item {it.id} has no point-cloud stream")
-                )
-            continue
-        l2r = _lidar_to_rect(it, cloud, rect)
-        lidar_to_ref = (
-            it.calibrations[cloud.sensor].extrinsics
-            if cloud.sensor in it.calibrations
-            else np.eye(4)
-        )
-        cam_cal = it.calibrations.get(camera)
-        cam_stream = _camera_stream(it, camera)
-        size = None
-        if cam_stream is not None and cam_stream.width and cam_stream.height:
-            size = (cam_stream.width, cam_stream.height)
-        elif cam_cal is not None and cam_cal.image_size is not None:
-            size = cam_cal.image_size
-        by_id = {r["id"]: r for r in records}
-        linked_box: dict[str, dict[str, Any]] = {}
-        for link in session.store.records("link", item=it.id):
-            for a, b in ((link["source"], link["target"]), (link["target"], link["source"])):
-                ra, rb = by_id.get(a), by_id.get(b)
-                if (
-                    ra is not None
-                    and rb is not None
-                    and ra["kind"] == "cuboid"
-                    and rb["kind"] == "box"
-                    and cam_stream is not None
-                    and rb["stream"] == cam_stream.name
-                ):
-                    linked_box.setdefault(a, rb)
-        used_boxes = {b["id"] for b in linked_box.values()}
-        sweep_frames = _sweep_frames(cloud, cam_stream)
-        frame_to_sweep = {f: k for k, f in sweep_frames.items() if f is not None}
-        lines: dict[int, list[str]] = {k: [] for k in sweep_frames}
+    per_item = [(it, session.store.records("annotation", item=it.id)) for it in selected]
+    total = sum(len(records) for _, records in per_item)
+    with open_progress(progress, total, f"Exporting KITTI {root.name}") as bar:
+        for it, records in per_item:
+            cloud = _pointcloud(it, lidar)
+            if cloud is None:
+                bar.advance(len(records))
+                for rec in records:
+                    report.dropped.append(
+                        Dropped("annotation", rec["id"], f"item {it.id} has no point-cloud stream")
+                    )
+                continue
+            l2r = _lidar_to_rect(it, cloud, rect)
+            lidar_to_ref = (
+                it.calibrations[cloud.sensor].extrinsics
+                if cloud.sensor in it.calibrations
+                else np.eye(4)
+            )
+            cam_cal = it.calibrations.get(camera)
+            cam_stream = _camera_stream(it, camera)
+            size = None
+            if cam_stream is not None and cam_stream.width and cam_stream.height:
+                size = (cam_stream.width, cam_stream.height)
+            elif cam_cal is not None and cam_cal.image_size is not None:
+                size = cam_cal.image_size
+            by_id = {r["id"]: r for r in records}
+            linked_box: dict[str, dict[str, Any]] = {}
+            for link in session.store.records("link", item=it.id):
+                for a, b in ((link["source"], link["target"]), (link["target"], link["source"])):
+                    ra, rb = by_id.get(a), by_id.get(b)
+                    if (
+                        ra is not None
+                        and rb is not None
+                        and ra["kind"] == "cuboid"
+                        and rb["kind"] == "box"
+                        and cam_stream is not None
+                        and rb["stream"] == cam_stream.name
+                    ):
+                        linked_box.setdefault(a, rb)
+            used_boxes = {b["id"] for b in linked_box.values()}
+            sweep_frames = _sweep_frames(cloud, cam_stream)
+            frame_to_sweep = {f: k for k, f in sweep_frames.items() if f is not None}
+            lines: dict[int, list[str]] = {k: [] for k in sweep_frames}
 
-        for rec in records:
-            kind, ann_id = rec["kind"], rec["id"]
-            kitti_type = type_map.get(rec["label"], "_".join(rec["label"].split()))
-            extra = sorted(set(rec["attributes"]) - {"occluded", "truncated"})
-            if kind == "cuboid" and rec["stream"] == cloud.name:
-                k = rec["frame"] if rec["frame"] is not None else 0
-                dims, loc, ry = cuboid_to_camera(rec["geometry"], l2r)
-                box = linked_box.get(ann_id)
-                if box is not None:
-                    g = box["geometry"]
-                    bbox = [g["x"], g["y"], g["x"] + g["w"], g["y"] + g["h"]]
-                    truncated = 0.0
-                elif cam_cal is not None and cam_cal.is_camera:
-                    projected = _project(rec["geometry"], lidar_to_ref, cam_cal, size)
-                    if projected is None:
-                        report.dropped.append(
-                            Dropped(
-                                "annotation",
-                                ann_id,
-                                f"cuboid not in view of {camera} (KITTI labels objects the "
-                                "camera sees)",
+            for rec in records:
+                bar.advance()
+                kind, ann_id = rec["kind"], rec["id"]
+                kitti_type = type_map.get(rec["label"], "_".join(rec["label"].split()))
+                extra = sorted(set(rec["attributes"]) - {"occluded", "truncated"})
+                if kind == "cuboid" and rec["stream"] == cloud.name:
+                    k = rec["frame"] if rec["frame"] is not None else 0
+                    dims, loc, ry = cuboid_to_camera(rec["geometry"], l2r)
+                    box = linked_box.get(ann_id)
+                    if box is not None:
+                        g = box["geometry"]
+                        bbox = [g["x"], g["y"], g["x"] + g["w"], g["y"] + g["h"]]
+                        truncated = 0.0
+                    elif cam_cal is not None and cam_cal.is_camera:
+                        projected = _project(rec["geometry"], lidar_to_ref, cam_cal, size)
+                        if projected is None:
+                            report.dropped.append(
+                                Dropped(
+                                    "annotation",
+                                    ann_id,
+                                    f"cuboid not in view of {camera} (KITTI labels objects the "
+                                    "camera sees)",
+                                )
                             )
+                            continue
+                        bbox, truncated = projected
+                    else:
+                        bbox, truncated = [-1.0, -1.0, -1.0, -1.0], 0.0
+                    truncated = float(rec["attributes"].get("truncated", truncated))
+                    obj = KittiObject(
+                        type=kitti_type,
+                        truncated=truncated,
+                        occluded=_occluded(rec["attributes"]),
+                        alpha=_wrap(ry - math.atan2(loc[0], loc[2])),
+                        bbox=(bbox[0], bbox[1], bbox[2], bbox[3]),
+                        dimensions=dims,
+                        location=loc,
+                        rotation_y=ry,
+                        score=rec["score"],
+                    )
+                elif (
+                    kind == "box"
+                    and cam_stream is not None
+                    and rec["stream"] == cam_stream.name
+                    and ann_id not in used_boxes
+                ):
+                    frame = rec["frame"]
+                    if cam_stream.timeline is not None and frame not in frame_to_sweep:
+                        report.dropped.append(
+                            Dropped("annotation", ann_id, f"no LiDAR sweep at video frame {frame}")
                         )
                         continue
-                    bbox, truncated = projected
+                    k = frame_to_sweep[frame] if cam_stream.timeline is not None else 0
+                    g = rec["geometry"]
+                    obj = KittiObject(
+                        type=kitti_type,
+                        truncated=float(rec["attributes"].get("truncated", 0.0)),
+                        occluded=_occluded(rec["attributes"]),
+                        alpha=-10.0,
+                        bbox=(g["x"], g["y"], g["x"] + g["w"], g["y"] + g["h"]),
+                        dimensions=(-1.0, -1.0, -1.0),
+                        location=(-1000.0, -1000.0, -1000.0),
+                        rotation_y=-10.0,
+                        score=rec["score"],
+                    )
+                elif ann_id in used_boxes:
+                    continue  # written as the bbox of its cuboid
                 else:
-                    bbox, truncated = [-1.0, -1.0, -1.0, -1.0], 0.0
-                truncated = float(rec["attributes"].get("truncated", truncated))
-                obj = KittiObject(
-                    type=kitti_type,
-                    truncated=truncated,
-                    occluded=_occluded(rec["attributes"]),
-                    alpha=_wrap(ry - math.atan2(loc[0], loc[2])),
-                    bbox=(bbox[0], bbox[1], bbox[2], bbox[3]),
-                    dimensions=dims,
-                    location=loc,
-                    rotation_y=ry,
-                    score=rec["score"],
-                )
-            elif (
-                kind == "box"
-                and cam_stream is not None
-                and rec["stream"] == cam_stream.name
-                and ann_id not in used_boxes
-            ):
-                frame = rec["frame"]
-                if cam_stream.timeline is not None and frame not in frame_to_sweep:
                     report.dropped.append(
-                        Dropped("annotation", ann_id, f"no LiDAR sweep at video frame {frame}")
+                        Dropped(
+                            "annotation",
+                            ann_id,
+                            f"KITTI holds cuboids of {cloud.name!r} and boxes of the {camera} "
+                            f"stream, not a {kind} on {rec['stream']!r}",
+                        )
                     )
                     continue
-                k = frame_to_sweep[frame] if cam_stream.timeline is not None else 0
-                g = rec["geometry"]
-                obj = KittiObject(
-                    type=kitti_type,
-                    truncated=float(rec["attributes"].get("truncated", 0.0)),
-                    occluded=_occluded(rec["attributes"]),
-                    alpha=-10.0,
-                    bbox=(g["x"], g["y"], g["x"] + g["w"], g["y"] + g["h"]),
-                    dimensions=(-1.0, -1.0, -1.0),
-                    location=(-1000.0, -1000.0, -1000.0),
-                    rotation_y=-10.0,
-                    score=rec["score"],
-                )
-            elif ann_id in used_boxes:
-                continue  # written as the bbox of its cuboid
-            else:
-                report.dropped.append(
-                    Dropped(
-                        "annotation",
-                        ann_id,
-                        f"KITTI holds cuboids of {cloud.name!r} and boxes of the {camera} "
-                        f"stream, not a {kind} on {rec['stream']!r}",
+                lines.setdefault(k, []).append(obj.to_line(decimals))
+                exported.append(rec)
+                for name in extra:
+                    report.dropped.append(
+                        Dropped("attribute", ann_id, f"KITTI has no place for attribute {name!r}")
                     )
-                )
-                continue
-            lines.setdefault(k, []).append(obj.to_line(decimals))
-            exported.append(rec)
-            for name in extra:
-                report.dropped.append(
-                    Dropped("attribute", ann_id, f"KITTI has no place for attribute {name!r}")
-                )
-            if rec["track"]:
-                report.dropped.append(Dropped("track", ann_id, "KITTI labels have no track ids"))
+                if rec["track"]:
+                    report.dropped.append(
+                        Dropped("track", ann_id, "KITTI labels have no track ids")
+                    )
 
-        folder = (root if len(selected) == 1 else root / it.id) / "label_2"
-        folder.mkdir(parents=True, exist_ok=True)
-        for k in sorted(lines):
-            out = folder / f"{k:06d}.txt"
-            out.write_text("".join(f"{line}\n" for line in lines[k]), encoding="utf-8")
-            report.paths.append(out)
-    report_links_and_entities(session, exported, report, "KITTI")
+            folder = (root if len(selected) == 1 else root / it.id) / "label_2"
+            folder.mkdir(parents=True, exist_ok=True)
+            for k in sorted(lines):
+                out = folder / f"{k:06d}.txt"
+                out.write_text("".join(f"{line}\n" for line in lines[k]), encoding="utf-8")
+                report.paths.append(out)
+        report_links_and_entities(session, exported, report, "KITTI")
     report.counts.update(files=len(report.paths), objects=len(exported))
     return report
 
@@ -515,8 +524,11 @@ def import_kitti(
     camera: str = "cam2",
     rect: str = "cam0",
     labels: Mapping[str, str] | None = None,
+    progress: ProgressOption = None,
 ) -> ImportReport:
     """Import KITTI label files into ``item`` as one command (see the module docstring).
+
+    ``progress`` counts the files' objects (see :func:`accord.progress.open_progress`).
 
     ``labels`` maps KITTI types to classes (``{"Pedestrian": "person"}``); by
     default a type maps to the class :data:`DEFAULT_TYPES` gives it, or to a
@@ -551,74 +563,78 @@ def import_kitti(
     single = cloud.timeline is None or cloud.timeline.count == 1
     candidates: list[tuple[str, dict[str, Any]]] = []
     skipped_boxes = 0
-    for f, sweep, objects in parsed:
-        for n, obj in enumerate(objects, 1):
-            ref = f"{f.name} object {n}"
-            if obj.type == "DontCare":
-                report.dropped.append(Dropped("annotation", ref, "DontCare region"))
-                continue
-            label = mapping.get(obj.type) or _default_label(obj.type, taxonomy)
-            if label is None or label not in taxonomy:
-                report.dropped.append(
-                    Dropped("annotation", ref, f"KITTI type {obj.type!r} is not a class")
+    total = sum(len(objects) for _, _, objects in parsed)
+    with open_progress(progress, total, f"Importing KITTI {root.name}") as bar:
+        for f, sweep, objects in parsed:
+            for n, obj in enumerate(objects, 1):
+                bar.advance()
+                ref = f"{f.name} object {n}"
+                if obj.type == "DontCare":
+                    report.dropped.append(Dropped("annotation", ref, "DontCare region"))
+                    continue
+                label = mapping.get(obj.type) or _default_label(obj.type, taxonomy)
+                if label is None or label not in taxonomy:
+                    report.dropped.append(
+                        Dropped("annotation", ref, f"KITTI type {obj.type!r} is not a class")
+                    )
+                    continue
+                attributes = clean_attributes(
+                    taxonomy, label, _kitti_attributes(taxonomy, label, obj), ref, report
                 )
-                continue
-            attributes = clean_attributes(
-                taxonomy, label, _kitti_attributes(taxonomy, label, obj), ref, report
-            )
-            common = {
-                "label": label,
-                "attributes": attributes,
-                "source": "prediction" if obj.score is not None else "import",
-                "score": obj.score,
-            }
-            if obj.has_3d:
-                geometry = camera_to_cuboid(obj.dimensions, obj.location, obj.rotation_y, l2r)
+                common = {
+                    "label": label,
+                    "attributes": attributes,
+                    "source": "prediction" if obj.score is not None else "import",
+                    "score": obj.score,
+                }
+                if obj.has_3d:
+                    geometry = camera_to_cuboid(obj.dimensions, obj.location, obj.rotation_y, l2r)
+                    rec = {
+                        **common,
+                        "item": item,
+                        "stream": cloud.name,
+                        "frame": None if single and sweep == 0 else sweep,
+                        "kind": "cuboid",
+                        "geometry": geometry,
+                    }
+                    candidates.append((f"{ref} (cuboid)", rec))
+                if cam_stream is None:
+                    if not obj.has_3d:
+                        report.dropped.append(
+                            Dropped("annotation", ref, "2-D-only line: pass boxes=<camera stream>")
+                        )
+                    else:
+                        skipped_boxes += 1
+                    continue
+                x1, y1, x2, y2 = obj.bbox
+                if x2 <= x1 or y2 <= y1:
+                    report.dropped.append(Dropped("bbox", ref, "no 2-D box on this line"))
+                    continue
+                if sweep not in sweep_frames:
+                    report.dropped.append(
+                        Dropped("annotation", ref, f"{cloud.name!r} has no sweep {sweep}")
+                    )
+                    continue
                 rec = {
                     **common,
                     "item": item,
-                    "stream": cloud.name,
-                    "frame": None if single and sweep == 0 else sweep,
-                    "kind": "cuboid",
-                    "geometry": geometry,
+                    "stream": cam_stream.name,
+                    "frame": sweep_frames[sweep],
+                    "kind": "box",
+                    "geometry": {"x": x1, "y": y1, "w": x2 - x1, "h": y2 - y1},
                 }
-                candidates.append((f"{ref} (cuboid)", rec))
-            if cam_stream is None:
-                if not obj.has_3d:
-                    report.dropped.append(
-                        Dropped("annotation", ref, "2-D-only line: pass boxes=<camera stream>")
-                    )
-                else:
-                    skipped_boxes += 1
-                continue
-            x1, y1, x2, y2 = obj.bbox
-            if x2 <= x1 or y2 <= y1:
-                report.dropped.append(Dropped("bbox", ref, "no 2-D box on this line"))
-                continue
-            if sweep not in sweep_frames:
-                report.dropped.append(
-                    Dropped("annotation", ref, f"{cloud.name!r} has no sweep {sweep}")
+                candidates.append((f"{ref} (box)", rec))
+        if skipped_boxes:
+            report.dropped.append(
+                Dropped(
+                    "bbox",
+                    None,
+                    f"{skipped_boxes} 2-D boxes not imported: "
+                    "pass boxes=<camera stream> to keep them",
                 )
-                continue
-            rec = {
-                **common,
-                "item": item,
-                "stream": cam_stream.name,
-                "frame": sweep_frames[sweep],
-                "kind": "box",
-                "geometry": {"x": x1, "y": y1, "w": x2 - x1, "h": y2 - y1},
-            }
-            candidates.append((f"{ref} (box)", rec))
-    if skipped_boxes:
-        report.dropped.append(
-            Dropped(
-                "bbox",
-                None,
-                f"{skipped_boxes} 2-D boxes not imported: pass boxes=<camera stream> to keep them",
             )
-        )
-    report.counts["files"] = len(files)
-    return store_annotations(session, candidates, report)
+        report.counts["files"] = len(files)
+        return store_annotations(session, candidates, report, bar)
 
 
 def _kitti_attributes(taxonomy: Any, label: str, obj: KittiObject) -> dict[str, Any]:

@@ -82,12 +82,14 @@ from accord.io.common import (
 from accord.model.geometry import RotatedBox
 from accord.model.item import Stream
 from accord.model.taxonomy import AttributeSpec, Taxonomy
+from accord.progress import ProgressOption, open_progress
 
 __all__ = ["export_labelstudio", "import_labelstudio", "labelstudio_config"]
 
 #: Modalities Label Studio shows, and their object tags.
 OBJECT_TAGS: dict[str, str] = {"image": "Image", "audio": "Audio", "video": "Video", "text": "Text"}
 _CONTROLS = {"box": "box", "rotated_box": "box", "polygon": "polygon", "keypoints": "keypoint"}
+_GROUPS = ("annotations", "predictions")
 _KP_ID = re.compile(r"^(?P<region>.+)\.kp(?P<index>\d+)$")
 
 #: A ``match=`` override: a mapping by task id, or a callable given the task.
@@ -418,11 +420,13 @@ def export_labelstudio(
     items: Iterable[str] | str | None = None,
     modality: str | None = None,
     indent: int | None = None,
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Write Label Studio JSON tasks (one per stream of ``modality``, or of every
     modality Label Studio shows) with annotations and predictions.
 
     ``path`` is a ``.json`` file, or a folder that receives ``tasks.json``.
+    ``progress``: see :func:`accord.progress.open_progress`.
     """
     if modality is not None and modality not in OBJECT_TAGS:
         raise ValidationError("modality", f"one of {sorted(OBJECT_TAGS)} or None", modality)
@@ -435,70 +439,80 @@ def export_labelstudio(
     tasks = []
     exported: list[dict[str, Any]] = []
     links_seen: list[dict[str, Any]] = []
-    for it in select_items(session, items):
-        records = session.store.records("annotation", item=it.id)
-        links = session.store.records("link", item=it.id)
-        links_seen.extend(links)
-        for st in it.streams.values():
-            mine = [r for r in records if r["stream"] == st.name]
-            if st.modality not in OBJECT_TAGS or (modality and st.modality != modality):
-                for rec in mine:
-                    report.dropped.append(
-                        Dropped(
-                            "annotation",
-                            rec["id"],
-                            f"no Label Studio task for {st.modality} stream {st.name!r}",
+    per_item = [
+        (it, session.store.records("annotation", item=it.id)) for it in select_items(session, items)
+    ]
+    total = sum(len(records) for _, records in per_item)
+    with open_progress(progress, total, f"Exporting Label Studio {out.name}") as bar:
+        for it, records in per_item:
+            links = session.store.records("link", item=it.id)
+            links_seen.extend(links)
+            for st in it.streams.values():
+                mine = [r for r in records if r["stream"] == st.name]
+                bar.advance(len(mine))
+                if st.modality not in OBJECT_TAGS or (modality and st.modality != modality):
+                    for rec in mine:
+                        report.dropped.append(
+                            Dropped(
+                                "annotation",
+                                rec["id"],
+                                f"no Label Studio task for {st.modality} stream {st.name!r}",
+                            )
                         )
+                    continue
+                keep = []
+                for rec in mine:
+                    why = _exportable(rec, st)
+                    if why is None:
+                        keep.append(rec)
+                    else:
+                        report.dropped.append(Dropped("annotation", rec["id"], why))
+                annotations = []
+                by_annotator: dict[str, list[dict[str, Any]]] = {}
+                for rec in keep:
+                    if rec["source"] != "prediction":
+                        by_annotator.setdefault(rec["annotator"], []).append(rec)
+                for annotator in sorted(by_annotator):
+                    result = _results(
+                        by_annotator[annotator], st, taxonomy, controls, links, report
                     )
-                continue
-            keep = []
-            for rec in mine:
-                why = _exportable(rec, st)
-                if why is None:
-                    keep.append(rec)
-                else:
-                    report.dropped.append(Dropped("annotation", rec["id"], why))
-            annotations = []
-            by_annotator: dict[str, list[dict[str, Any]]] = {}
-            for rec in keep:
-                if rec["source"] != "prediction":
-                    by_annotator.setdefault(rec["annotator"], []).append(rec)
-            for annotator in sorted(by_annotator):
-                result = _results(by_annotator[annotator], st, taxonomy, controls, links, report)
-                annotations.append({"result": result, "ground_truth": False})
-            predicted = [r for r in keep if r["source"] == "prediction"]
-            predictions = []
-            if predicted:
-                result = _results(predicted, st, taxonomy, controls, links, report)
-                scores = [r["score"] for r in predicted if r.get("score") is not None]
-                prediction: dict[str, Any] = {"model_version": "accord", "result": result}
-                if scores:
-                    prediction["score"] = sum(scores) / len(scores)
-                predictions.append(prediction)
-            exported.extend(keep)
-            tasks.append(
-                {
-                    "id": len(tasks) + 1,
-                    "data": {
-                        st.modality: _data_value(st),
-                        "accord_item": it.id,
-                        "accord_stream": st.name,
-                    },
-                    "annotations": annotations,
-                    "predictions": predictions,
-                }
-            )
-    ids = {r["id"] for r in exported}
-    for link in links_seen:
-        if (link["source"] in ids or link["target"] in ids) and not link.get("_written"):
+                    annotations.append({"result": result, "ground_truth": False})
+                predicted = [r for r in keep if r["source"] == "prediction"]
+                predictions = []
+                if predicted:
+                    result = _results(predicted, st, taxonomy, controls, links, report)
+                    scores = [r["score"] for r in predicted if r.get("score") is not None]
+                    prediction: dict[str, Any] = {"model_version": "accord", "result": result}
+                    if scores:
+                        prediction["score"] = sum(scores) / len(scores)
+                    predictions.append(prediction)
+                exported.extend(keep)
+                tasks.append(
+                    {
+                        "id": len(tasks) + 1,
+                        "data": {
+                            st.modality: _data_value(st),
+                            "accord_item": it.id,
+                            "accord_stream": st.name,
+                        },
+                        "annotations": annotations,
+                        "predictions": predictions,
+                    }
+                )
+        ids = {r["id"] for r in exported}
+        for link in links_seen:
+            if (link["source"] in ids or link["target"] in ids) and not link.get("_written"):
+                report.dropped.append(
+                    Dropped("link", link["id"], "its ends are not regions of one Label Studio task")
+                )
+        for ent in sorted({r["entity"] for r in exported if r.get("entity")}):
             report.dropped.append(
-                Dropped("link", link["id"], "its ends are not regions of one Label Studio task")
+                Dropped("entity", ent, "Label Studio has no cross-modal entities")
             )
-    for ent in sorted({r["entity"] for r in exported if r.get("entity")}):
-        report.dropped.append(Dropped("entity", ent, "Label Studio has no cross-modal entities"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(tasks, indent=indent, ensure_ascii=False), encoding="utf-8")
-    report.paths.append(out)
+        bar.stage(f"writing {out.name}")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(tasks, indent=indent, ensure_ascii=False), encoding="utf-8")
+        report.paths.append(out)
     report.counts.update(tasks=len(tasks), annotations=len(exported))
     return report
 
@@ -893,8 +907,12 @@ def import_labelstudio(
     match: TaskMatch | None = None,
     labels: Mapping[str, str] | None = None,
     items: Iterable[str] | str | None = None,
+    progress: ProgressOption = None,
 ) -> ImportReport:
-    """Import Label Studio JSON tasks (annotations and predictions) as one command."""
+    """Import Label Studio JSON tasks (annotations and predictions) as one command.
+
+    ``progress`` counts the tasks' results (see :func:`accord.progress.open_progress`).
+    """
     p, doc = load_json(path, "Label Studio")
     tasks = _check_tasks(doc, p.name)
     report = ImportReport("labelstudio", p)
@@ -902,21 +920,32 @@ def import_labelstudio(
     index = _TaskIndex(session, items)
     labels = dict(labels or {})
     candidates: list[tuple[str, dict[str, Any]]] = []
-    for t, task in enumerate(tasks):
-        where = f"tasks[{t}]"
-        target = index.place(task, match, where)
-        if isinstance(target, str):
-            report.dropped.append(Dropped("task", str(task.get("id", t)), target))
-            continue
-        st = index.stream(target)
-        for group, source in (("annotations", "import"), ("predictions", "prediction")):
-            for a, entry in enumerate(task.get(group, [])):
-                aw = f"{where}.{group}[{a}]"
-                if entry.get("was_cancelled"):
-                    report.dropped.append(Dropped("annotation", aw, "cancelled in Label Studio"))
-                    continue
-                candidates.extend(
-                    _entry_records(entry, aw, target, st, taxonomy, labels, source, report)
-                )
-    report.counts["tasks"] = len(tasks)
-    return store_annotations(session, candidates, report)
+    total = sum(
+        len(entry.get("result", []))
+        for task in tasks
+        for group in _GROUPS
+        for entry in task.get(group, [])
+    )
+    with open_progress(progress, total, f"Importing Label Studio {p.name}") as bar:
+        for t, task in enumerate(tasks):
+            where = f"tasks[{t}]"
+            target = index.place(task, match, where)
+            if isinstance(target, str):
+                bar.advance(sum(len(e.get("result", [])) for g in _GROUPS for e in task.get(g, [])))
+                report.dropped.append(Dropped("task", str(task.get("id", t)), target))
+                continue
+            st = index.stream(target)
+            for group, source in (("annotations", "import"), ("predictions", "prediction")):
+                for a, entry in enumerate(task.get(group, [])):
+                    aw = f"{where}.{group}[{a}]"
+                    bar.advance(len(entry.get("result", [])))
+                    if entry.get("was_cancelled"):
+                        report.dropped.append(
+                            Dropped("annotation", aw, "cancelled in Label Studio")
+                        )
+                        continue
+                    candidates.extend(
+                        _entry_records(entry, aw, target, st, taxonomy, labels, source, report)
+                    )
+        report.counts["tasks"] = len(tasks)
+        return store_annotations(session, candidates, report, bar)
