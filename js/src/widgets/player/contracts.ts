@@ -99,6 +99,11 @@ export interface SegmentRecord {
   revision: number;
   track: string | null;
   entity: string | null;
+  /**
+   * Added by tiers: a transcript cue's text — the `text` attribute when set,
+   * else (from `segments.query`) the transcript text the segment covers.
+   */
+  text?: string | null;
 }
 
 /** What the Player hands to the tiers part when it mounts it. */
@@ -112,6 +117,11 @@ export interface TierContext {
   classes: SegmentClass[];
   /** Show others' segments (read-only) or only the annotator's own. */
   showOthers: boolean;
+  /**
+   * Added by tiers (optional): where the tiers report errors (refused
+   * commands, invalid drags). Default: an error banner inside the tiers' host.
+   */
+  onError?: (err: unknown) => void;
 }
 
 /** The tiers part, mounted by the Player under its waveform lanes. */
