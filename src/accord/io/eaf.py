@@ -81,6 +81,7 @@ from accord.errors import (
 from accord.io.base import Dropped, ExportReport, ImportReport
 from accord.model.clock import Clock
 from accord.model.item import Item
+from accord.progress import ProgressOption, open_progress
 
 if TYPE_CHECKING:
     from accord.session import Session
@@ -396,12 +397,14 @@ def import_eaf(
     attributes: Mapping[str, str] | None = None,
     tiers: Collection[str] | None = None,
     set_clocks: bool = True,
+    progress: ProgressOption = None,
 ) -> ImportReport:
     """Import the time-aligned tiers of an ``.eaf`` into ``item`` as one command.
 
     See the module docstring for how tiers map to streams, labels and attributes.
     ``tiers`` restricts the import to those tier ids (their child tiers come along).
-    ``report.extra["ids"]`` maps ELAN annotation ids to the new ids.
+    ``report.extra["ids"]`` maps ELAN annotation ids to the new ids. ``progress``
+    counts the time-aligned annotations (see :func:`accord.progress.open_progress`).
     """
     p = Path(path)
     doc = read_eaf(p)
@@ -453,81 +456,89 @@ def import_eaf(
 
     tier_streams: dict[str, str | None] = {}
     wanted = None if tiers is None else set(tiers)
-    for t in _tiers_parents_first(doc):
-        aligned = [a for a in t.annotations if a.ref is None]
-        parent_stream = tier_streams.get(t.parent) if t.parent else None
-        st_name, name = mapper.split(t.id, annotator=t.annotator, parent_stream=parent_stream)
-        tier_streams[t.id] = st_name
-        if not aligned or (wanted is not None and t.id not in wanted):
-            continue
-        if st_name is None:
-            batch.drop(
-                "tier",
-                t.id,
-                f"no stream for {len(aligned)} annotation(s): "
-                "pass stream= or streams={tier: stream}",
-            )
-            continue
-        st = it.streams[st_name]
-        clock = clocks.get(st_name, st.clock)
-        for a in aligned:
-            ref = a.id
-            if a.start_ms is None or a.end_ms is None:
-                batch.drop("annotation", ref, f"unaligned time slot on tier {t.id!r}")
+    total = sum(1 for t in doc.tiers.values() for a in t.annotations if a.ref is None)
+    with open_progress(progress, total, f"Importing EAF {p.name}") as bar:
+        for t in _tiers_parents_first(doc):
+            aligned = [a for a in t.annotations if a.ref is None]
+            bar.advance(len(aligned))
+            parent_stream = tier_streams.get(t.parent) if t.parent else None
+            st_name, name = mapper.split(t.id, annotator=t.annotator, parent_stream=parent_stream)
+            tier_streams[t.id] = st_name
+            if not aligned or (wanted is not None and t.id not in wanted):
                 continue
-            lab, value_is_label = mapper.label_of(t.id, name, a.value)
-            if lab is None:
+            if st_name is None:
                 batch.drop(
-                    "annotation",
-                    ref,
-                    f"value {a.value!r} on tier {t.id!r} is not a class: pass label= or labels=",
+                    "tier",
+                    t.id,
+                    f"no stream for {len(aligned)} annotation(s): "
+                    "pass stream= or streams={tier: stream}",
                 )
                 continue
-            raw: dict[str, Any] = {}
-            source: dict[str, str] = {}
-            if t.participant:
-                raw["speaker"], source["speaker"] = t.participant, f"{t.id}.PARTICIPANT"
-            if name != lab and mapper.tier_attribute:
-                raw[mapper.tier_attribute] = name
-                source[mapper.tier_attribute] = f"{t.id} (tier name)"
-            elif name != lab:
-                batch.drop("tier", t.id, f"tier name {name!r} kept nowhere (tier_attribute=None)")
-            if not value_is_label and a.value != "":
-                if mapper.value_attribute:
-                    raw[mapper.value_attribute] = a.value
-                    source[mapper.value_attribute] = f"{t.id} (values)"
-                else:
+            st = it.streams[st_name]
+            clock = clocks.get(st_name, st.clock)
+            for a in aligned:
+                ref = a.id
+                if a.start_ms is None or a.end_ms is None:
+                    batch.drop("annotation", ref, f"unaligned time slot on tier {t.id!r}")
+                    continue
+                lab, value_is_label = mapper.label_of(t.id, name, a.value)
+                if lab is None:
                     batch.drop(
-                        "attribute", ref, f"value {a.value!r} kept nowhere: pass value_attribute="
+                        "annotation",
+                        ref,
+                        f"value {a.value!r} on tier {t.id!r} is not a class: "
+                        "pass label= or labels=",
                     )
-            for attr, values in ref_values.get(a.id, {}).items():
-                raw[attr] = " ".join(values)
-                source[attr] = ref_source[a.id][attr]
-            typed = batch.typed_attributes(lab, raw, ref, source)
-            start = float(clock.to_stream(a.start_ms / 1000))
-            end = float(clock.to_stream(a.end_ms / 1000))
-            batch.add(st, lab, start, end, typed, ref)
+                    continue
+                raw: dict[str, Any] = {}
+                source: dict[str, str] = {}
+                if t.participant:
+                    raw["speaker"], source["speaker"] = t.participant, f"{t.id}.PARTICIPANT"
+                if name != lab and mapper.tier_attribute:
+                    raw[mapper.tier_attribute] = name
+                    source[mapper.tier_attribute] = f"{t.id} (tier name)"
+                elif name != lab:
+                    batch.drop(
+                        "tier", t.id, f"tier name {name!r} kept nowhere (tier_attribute=None)"
+                    )
+                if not value_is_label and a.value != "":
+                    if mapper.value_attribute:
+                        raw[mapper.value_attribute] = a.value
+                        source[mapper.value_attribute] = f"{t.id} (values)"
+                    else:
+                        batch.drop(
+                            "attribute",
+                            ref,
+                            f"value {a.value!r} kept nowhere: pass value_attribute=",
+                        )
+                for attr, values in ref_values.get(a.id, {}).items():
+                    raw[attr] = " ".join(values)
+                    source[attr] = ref_source[a.id][attr]
+                typed = batch.typed_attributes(lab, raw, ref, source)
+                start = float(clock.to_stream(a.start_ms / 1000))
+                end = float(clock.to_stream(a.end_ms / 1000))
+                batch.add(st, lab, start, end, typed, ref)
 
-    for name, (before, after) in changes.items():
-        if not set_clocks:
-            batch.drop(
-                "clock",
-                name,
-                f"TIME_ORIGIN asks for offset {after:g} s (stream has {before:g} s): not applied "
-                "(set_clocks=False); times were read through the file's origin",
-            )
-    report = batch.commit()
-    report.counts["tiers"] = sum(
-        1 for t in doc.tiers.values() if any(a.ref is None for a in t.annotations)
-    )
-    if set_clocks and changes:
-        applied = {}
         for name, (before, after) in changes.items():
-            result = session.apply(
-                {"type": "stream.clock", "item": item, "stream": name, "offset": after}
-            )
-            applied[name] = {"before": before, "offset": after, "command": result.command.id}
-        report.extra["clocks"] = applied
+            if not set_clocks:
+                batch.drop(
+                    "clock",
+                    name,
+                    f"TIME_ORIGIN asks for offset {after:g} s (stream has {before:g} s): "
+                    "not applied (set_clocks=False); times were read through the file's origin",
+                )
+        report = batch.commit(bar)
+        report.counts["tiers"] = sum(
+            1 for t in doc.tiers.values() if any(a.ref is None for a in t.annotations)
+        )
+        if set_clocks and changes:
+            applied = {}
+            for name, (before, after) in changes.items():
+                result = session.apply(
+                    {"type": "stream.clock", "item": item, "stream": name, "offset": after}
+                )
+                applied[name] = {"before": before, "offset": after, "command": result.command.id}
+            report.extra["clocks"] = applied
     return report
 
 
@@ -588,76 +599,84 @@ def export_eaf(
     items: str | Iterable[str] | None = None,
     streams: Collection[str] | None = None,
     tier_by: str | None = None,
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Write the time segments of ``items`` as ELAN files (see the module docstring).
 
     ``path`` is an ``.eaf`` file (one item) or a folder (``{item}.eaf`` per item).
     ``streams`` restricts the export to those stream names; ``tier_by`` names the attribute
     whose value names each annotation's tier (default: ``tier``, else the label).
+    ``progress``: see :func:`accord.progress.open_progress`.
     """
     ids = select_items(session, items)
     targets = output_paths(path, ids, ".eaf", "eaf")
     report = ExportReport("eaf")
     records = [r for r in session.store.records("annotation") if r["item"] in targets]
-    n_ann = n_tiers = 0
-    for item_id, out in targets.items():
-        it = session.item(item_id)
-        mine = [r for r in records if r["item"] == item_id]
-        keep = []
-        for r in mine:
-            st = it.streams.get(r["stream"])
-            if streams is not None and r["stream"] not in streams:
-                continue
-            if r["kind"] != "time_segment":
-                report.dropped.append(
-                    Dropped("annotation", r["id"], f"a {r['kind']} has no place in EAF")
-                )
-            elif st is None or st.modality not in TIMED_MODALITIES:
-                report.dropped.append(Dropped("annotation", r["id"], "not on a timed stream"))
-            else:
-                keep.append(r)
-        for name in sorted({r["stream"] for r in keep}):
-            clock = it.streams[name].clock
-            if clock.rate != 1.0:
-                report.dropped.append(
-                    Dropped(
-                        "clock",
-                        f"{item_id}/{name}",
-                        f"rate {clock.rate!r} has no place in EAF: times are on the item "
-                        "timeline, ELAN plays the media without the drift",
+    with open_progress(progress, len(records), f"Exporting EAF {Path(path).name}") as bar:
+        n_ann = n_tiers = 0
+        for item_id, out in targets.items():
+            it = session.item(item_id)
+            mine = [r for r in records if r["item"] == item_id]
+            keep = []
+            for r in mine:
+                st = it.streams.get(r["stream"])
+                if streams is not None and r["stream"] not in streams:
+                    continue
+                if r["kind"] != "time_segment":
+                    report.dropped.append(
+                        Dropped("annotation", r["id"], f"a {r['kind']} has no place in EAF")
                     )
+                elif st is None or st.modality not in TIMED_MODALITIES:
+                    report.dropped.append(Dropped("annotation", r["id"], "not on a timed stream"))
+                else:
+                    keep.append(r)
+            bar.advance(len(mine) - len(keep))
+            for name in sorted({r["stream"] for r in keep}):
+                clock = it.streams[name].clock
+                if clock.rate != 1.0:
+                    report.dropped.append(
+                        Dropped(
+                            "clock",
+                            f"{item_id}/{name}",
+                            f"rate {clock.rate!r} has no place in EAF: times are on the item "
+                            "timeline, ELAN plays the media without the drift",
+                        )
+                    )
+
+            def times(r: dict[str, Any], it: Item = it) -> tuple[float, float]:
+                clock = it.streams[r["stream"]].clock
+                g = r["geometry"]
+                return (
+                    round(clock.to_item(g["start"]) * 1000) / 1000,
+                    round(clock.to_item(g["end"]) * 1000) / 1000,
                 )
 
-        def times(r: dict[str, Any], it: Item = it) -> tuple[float, float]:
-            clock = it.streams[r["stream"]].clock
-            g = r["geometry"]
-            return (
-                round(clock.to_item(g["start"]) * 1000) / 1000,
-                round(clock.to_item(g["end"]) * 1000) / 1000,
-            )
-
-        placed = []
-        for r in keep:
-            start, end = times(r)
-            if start < 0:
-                report.dropped.append(
-                    Dropped(
-                        "annotation", r["id"], f"starts before 0 on the item timeline ({start})"
+            placed = []
+            for r in keep:
+                bar.advance()
+                start, end = times(r)
+                if start < 0:
+                    report.dropped.append(
+                        Dropped(
+                            "annotation", r["id"], f"starts before 0 on the item timeline ({start})"
+                        )
                     )
-                )
-            elif end <= start:
-                report.dropped.append(Dropped("annotation", r["id"], "shorter than a millisecond"))
-            else:
-                placed.append(r)
-        plans = plan_tiers(placed, times, tier_by=tier_by)
-        root, media_drops = _eaf_tree(session, it, plans, out)
-        report.dropped += media_drops
-        ET.indent(root, space="    ")
-        ET.ElementTree(root).write(out, encoding="UTF-8", xml_declaration=True)
-        report.paths.append(out)
-        n_ann += len(placed)
-        n_tiers += len(plans)
-        report.dropped += unheld_fields(placed, "EAF")
+                elif end <= start:
+                    report.dropped.append(
+                        Dropped("annotation", r["id"], "shorter than a millisecond")
+                    )
+                else:
+                    placed.append(r)
+            bar.stage(f"writing {out.name}")
+            plans = plan_tiers(placed, times, tier_by=tier_by)
+            root, media_drops = _eaf_tree(session, it, plans, out)
+            report.dropped += media_drops
+            ET.indent(root, space="    ")
+            ET.ElementTree(root).write(out, encoding="UTF-8", xml_declaration=True)
+            report.paths.append(out)
+            n_ann += len(placed)
+            n_tiers += len(plans)
+            report.dropped += unheld_fields(placed, "EAF")
     report.dropped += graph_drops(session, set(targets), "EAF")
     report.counts.update(annotations=n_ann, tiers=n_tiers, files=len(report.paths))
     return report
