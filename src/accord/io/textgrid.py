@@ -57,6 +57,7 @@ from accord.io.tiers import (
     unheld_fields,
 )
 from accord.model.item import Item
+from accord.progress import ProgressOption, open_progress
 
 if TYPE_CHECKING:
     from accord.session import Session
@@ -413,10 +414,12 @@ def export_textgrid(
     timeline: Literal["item", "stream"] = "item",
     tier_by: str | None = None,
     point_max: float | None = None,
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Write the time segments of ``items`` as TextGrids (see the module docstring).
 
     ``path`` is a ``.TextGrid`` file (one item) or a folder (``{item}.TextGrid`` per item).
+    ``progress``: see :func:`accord.progress.open_progress`.
     """
     if format not in ("long", "short"):
         raise ValidationError("export_textgrid(format=...)", "'long' or 'short'", format)
@@ -428,62 +431,71 @@ def export_textgrid(
     targets = output_paths(path, ids, ".TextGrid", "textgrid")
     report = ExportReport("textgrid")
     records = [r for r in session.store.records("annotation") if r["item"] in targets]
-    n_ann = n_tiers = n_points = 0
-    for item_id, out in targets.items():
-        it = session.item(item_id)
+    with open_progress(progress, len(records), f"Exporting TextGrid {Path(path).name}") as bar:
+        n_ann = n_tiers = n_points = 0
+        for item_id, out in targets.items():
+            it = session.item(item_id)
 
-        def times(r: dict[str, Any], it: Item = it) -> tuple[float, float]:
-            g = r["geometry"]
-            if timeline == "stream":
-                return float(g["start"]), float(g["end"])
-            clock = it.streams[r["stream"]].clock
-            return float(clock.to_item(g["start"])), float(clock.to_item(g["end"]))
+            def times(r: dict[str, Any], it: Item = it) -> tuple[float, float]:
+                g = r["geometry"]
+                if timeline == "stream":
+                    return float(g["start"]), float(g["end"])
+                clock = it.streams[r["stream"]].clock
+                return float(clock.to_item(g["start"])), float(clock.to_item(g["end"]))
 
-        placed = []
-        for r in records:
-            if r["item"] != item_id or (streams is not None and r["stream"] not in streams):
-                continue
-            st = it.streams.get(r["stream"])
-            if r["kind"] != "time_segment":
-                report.dropped.append(
-                    Dropped("annotation", r["id"], f"a {r['kind']} has no place in a TextGrid")
+            placed = []
+            for r in records:
+                if r["item"] != item_id:
+                    continue
+                bar.advance()
+                if streams is not None and r["stream"] not in streams:
+                    continue
+                st = it.streams.get(r["stream"])
+                if r["kind"] != "time_segment":
+                    report.dropped.append(
+                        Dropped("annotation", r["id"], f"a {r['kind']} has no place in a TextGrid")
+                    )
+                elif st is None or st.modality not in TIMED_MODALITIES:
+                    report.dropped.append(Dropped("annotation", r["id"], "not on a timed stream"))
+                elif times(r)[0] < 0:
+                    report.dropped.append(
+                        Dropped("annotation", r["id"], f"starts before 0 ({times(r)[0]:g} s)")
+                    )
+                else:
+                    placed.append(r)
+            bar.stage(f"writing {out.name}")
+            plans = plan_tiers(placed, times, tier_by=tier_by, by_annotator=False)
+            ends = [end for p in plans for _, _, end in p.rows]
+            durations = [
+                (st.duration if timeline == "stream" else st.clock.to_item(st.duration))
+                for st in it.streams.values()
+                if st.duration is not None and (streams is None or st.name in streams)
+            ]
+            xmin = 0.0
+            xmax = max([*ends, *durations, xmin])
+            if xmax <= xmin:
+                xmax = xmin + 1.0
+            tiers: list[TextGridTier] = []
+            for p in plans:
+                points = point_max is not None and all(
+                    e - s <= point_max + 1e-12 for _, s, e in p.rows
                 )
-            elif st is None or st.modality not in TIMED_MODALITIES:
-                report.dropped.append(Dropped("annotation", r["id"], "not on a timed stream"))
-            elif times(r)[0] < 0:
-                report.dropped.append(
-                    Dropped("annotation", r["id"], f"starts before 0 ({times(r)[0]:g} s)")
-                )
-            else:
-                placed.append(r)
-        plans = plan_tiers(placed, times, tier_by=tier_by, by_annotator=False)
-        ends = [end for p in plans for _, _, end in p.rows]
-        durations = [
-            (st.duration if timeline == "stream" else st.clock.to_item(st.duration))
-            for st in it.streams.values()
-            if st.duration is not None and (streams is None or st.name in streams)
-        ]
-        xmin = 0.0
-        xmax = max([*ends, *durations, xmin])
-        if xmax <= xmin:
-            xmax = xmin + 1.0
-        tiers: list[TextGridTier] = []
-        for p in plans:
-            points = point_max is not None and all(e - s <= point_max + 1e-12 for _, s, e in p.rows)
-            kind = POINT_TIER if points else INTERVAL_TIER
+                kind = POINT_TIER if points else INTERVAL_TIER
 
-            tiers.append(
-                TextGridTier(p.id, kind, xmin, xmax, _entries(p, None, points, xmin, xmax))
+                tiers.append(
+                    TextGridTier(p.id, kind, xmin, xmax, _entries(p, None, points, xmin, xmax))
+                )
+                for attr in p.attribute_names():
+                    values = _entries(p, attr, points, xmin, xmax)
+                    tiers.append(TextGridTier(f"{p.id}:{attr}", kind, xmin, xmax, values))
+                n_points += len(p.rows) if points else 0
+            write_textgrid(
+                TextGrid(xmin, xmax, tuple(tiers)), out, format=format, encoding=encoding
             )
-            for attr in p.attribute_names():
-                values = _entries(p, attr, points, xmin, xmax)
-                tiers.append(TextGridTier(f"{p.id}:{attr}", kind, xmin, xmax, values))
-            n_points += len(p.rows) if points else 0
-        write_textgrid(TextGrid(xmin, xmax, tuple(tiers)), out, format=format, encoding=encoding)
-        report.paths.append(out)
-        report.dropped += unheld_fields(placed, "TextGrid")
-        n_ann += len(placed)
-        n_tiers += len(tiers)
+            report.paths.append(out)
+            report.dropped += unheld_fields(placed, "TextGrid")
+            n_ann += len(placed)
+            n_tiers += len(tiers)
     report.dropped += graph_drops(session, set(targets), "TextGrid")
     report.counts.update(annotations=n_ann, tiers=n_tiers, points=n_points, files=len(targets))
     return report
@@ -510,6 +522,7 @@ def import_textgrid(
     tiers: Collection[str] | None = None,
     timeline: Literal["item", "stream"] = "item",
     point_duration: float = 0.001,
+    progress: ProgressOption = None,
 ) -> ImportReport:
     """Import the tiers of a TextGrid into ``item`` as one command (see the module docstring).
 
@@ -517,6 +530,8 @@ def import_textgrid(
     import to those tier names (their attribute tiers come along). ``timeline`` says whether
     the file's times are item times (converted through each stream's clock) or stream times.
     ``report.extra["ids"]`` maps ``"{tier} interval {k}"`` / ``"{tier} point {k}"`` to new ids.
+    ``progress`` counts the non-empty intervals and points (see
+    :func:`accord.progress.open_progress`).
     """
     if timeline not in ("item", "stream"):
         raise ValidationError("import_textgrid(timeline=...)", "'item' or 'stream'", timeline)
@@ -548,74 +563,84 @@ def import_textgrid(
     child_names = {t.name for kids in children.values() for _, t in kids}
     wanted = None if tiers is None else set(tiers)
     n_points = 0
-    for t in grid.tiers:
-        if t.name in child_names or (wanted is not None and t.name not in wanted):
-            continue
-        unit = "point" if t.is_points else "interval"
-        filled = [(k, e) for k, e in enumerate(t.entries, 1) if e[2].strip() != ""]
-        if not filled:
-            continue
-        st_name, name = mapper.split(t.name)
-        if st_name is None:
-            batch.drop(
-                "tier",
-                t.name,
-                f"no stream for {len(filled)} {unit}(s): pass stream= or streams={{tier: ...}}",
-            )
-            continue
-        st = it.streams[st_name]
-        values: dict[str, dict[tuple[float, float], str]] = {}
-        for attr, child in children.get(t.name, []):
-            own = {_key(s, e) for _, (s, e, _) in filled}
-            for k, (s, e, text) in enumerate(child.entries, 1):
-                if text.strip() == "":
-                    continue
-                if _key(s, e) in own:
-                    values.setdefault(attr, {})[_key(s, e)] = text
-                else:
-                    batch.drop(
-                        "attribute",
-                        f"{child.name} {unit} {k}",
-                        f"no {unit} of {t.name!r} with the same bounds",
-                    )
-        for k, (start, end, text) in filled:
-            ref = f"{t.name} {unit} {k}"
-            lab, value_is_label = mapper.label_of(t.name, name, text)
-            if lab is None:
+    total = sum(
+        1
+        for t in grid.tiers
+        if t.name not in child_names and (wanted is None or t.name in wanted)
+        for e in t.entries
+        if e[2].strip() != ""
+    )
+    with open_progress(progress, total, f"Importing TextGrid {p.name}") as bar:
+        for t in grid.tiers:
+            if t.name in child_names or (wanted is not None and t.name not in wanted):
+                continue
+            unit = "point" if t.is_points else "interval"
+            filled = [(k, e) for k, e in enumerate(t.entries, 1) if e[2].strip() != ""]
+            if not filled:
+                continue
+            st_name, name = mapper.split(t.name)
+            if st_name is None:
+                bar.advance(len(filled))
                 batch.drop(
-                    "annotation", ref, f"text {text!r} is not a class: pass label= or labels="
+                    "tier",
+                    t.name,
+                    f"no stream for {len(filled)} {unit}(s): pass stream= or streams={{tier: ...}}",
                 )
                 continue
-            raw: dict[str, Any] = {}
-            source: dict[str, str] = {}
-            if name != lab and mapper.tier_attribute:
-                raw[mapper.tier_attribute] = name
-                source[mapper.tier_attribute] = f"{t.name} (tier name)"
-            if not value_is_label:
-                if mapper.value_attribute:
-                    raw[mapper.value_attribute] = text
-                    source[mapper.value_attribute] = f"{t.name} (texts)"
-                else:
+            st = it.streams[st_name]
+            values: dict[str, dict[tuple[float, float], str]] = {}
+            for attr, child in children.get(t.name, []):
+                own = {_key(s, e) for _, (s, e, _) in filled}
+                for k, (s, e, text) in enumerate(child.entries, 1):
+                    if text.strip() == "":
+                        continue
+                    if _key(s, e) in own:
+                        values.setdefault(attr, {})[_key(s, e)] = text
+                    else:
+                        batch.drop(
+                            "attribute",
+                            f"{child.name} {unit} {k}",
+                            f"no {unit} of {t.name!r} with the same bounds",
+                        )
+            for k, (start, end, text) in filled:
+                bar.advance()
+                ref = f"{t.name} {unit} {k}"
+                lab, value_is_label = mapper.label_of(t.name, name, text)
+                if lab is None:
                     batch.drop(
-                        "attribute", ref, f"text {text!r} kept nowhere: pass value_attribute="
+                        "annotation", ref, f"text {text!r} is not a class: pass label= or labels="
                     )
-            for attr, by_key in values.items():
-                if _key(start, end) in by_key:
-                    raw[attr] = by_key[_key(start, end)]
-                    source[attr] = f"{t.name}:{attr}"
-            typed = batch.typed_attributes(lab, raw, ref, source)
-            if timeline == "item":
-                s0 = float(st.clock.to_stream(start))
-                s1 = float(st.clock.to_stream(end))
-            else:
-                s0, s1 = float(start), float(end)
-            if t.is_points:
-                s1 = s0 + point_duration
-                if st.duration is not None and s1 > st.duration:
-                    s0, s1 = s0 - point_duration, s0
-            if batch.add(st, lab, s0, s1, typed, ref) and t.is_points:
-                n_points += 1
-    report = batch.commit()
+                    continue
+                raw: dict[str, Any] = {}
+                source: dict[str, str] = {}
+                if name != lab and mapper.tier_attribute:
+                    raw[mapper.tier_attribute] = name
+                    source[mapper.tier_attribute] = f"{t.name} (tier name)"
+                if not value_is_label:
+                    if mapper.value_attribute:
+                        raw[mapper.value_attribute] = text
+                        source[mapper.value_attribute] = f"{t.name} (texts)"
+                    else:
+                        batch.drop(
+                            "attribute", ref, f"text {text!r} kept nowhere: pass value_attribute="
+                        )
+                for attr, by_key in values.items():
+                    if _key(start, end) in by_key:
+                        raw[attr] = by_key[_key(start, end)]
+                        source[attr] = f"{t.name}:{attr}"
+                typed = batch.typed_attributes(lab, raw, ref, source)
+                if timeline == "item":
+                    s0 = float(st.clock.to_stream(start))
+                    s1 = float(st.clock.to_stream(end))
+                else:
+                    s0, s1 = float(start), float(end)
+                if t.is_points:
+                    s1 = s0 + point_duration
+                    if st.duration is not None and s1 > st.duration:
+                        s0, s1 = s0 - point_duration, s0
+                if batch.add(st, lab, s0, s1, typed, ref) and t.is_points:
+                    n_points += 1
+        report = batch.commit(bar)
     report.counts["points"] = n_points
     report.counts["tiers"] = len(grid.tiers)
     return report
