@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from threading import Lock
@@ -27,6 +28,7 @@ from accord.errors import (
 __all__ = [
     "AudioInfo",
     "VideoInfo",
+    "close_decoders",
     "frame_at",
     "probe_audio",
     "probe_image",
@@ -41,7 +43,11 @@ class VideoInfo:
     """What a video file holds, read from its demuxed packets.
 
     ``timestamps`` are the PTS of every frame in presentation order (seconds,
-    float64, not shifted); ``pts`` are the same in ``time_base`` ticks.
+    float64, not shifted); ``pts`` are the same in ``time_base`` ticks;
+    ``keyframes`` the sorted PTS of the keyframes.
+
+    A container that declares more frames than its packets hold (a cut file)
+    is refused as truncated rather than reported short.
     """
 
     path: str
@@ -56,6 +62,17 @@ class VideoInfo:
     duration: float
     start_time: float
     pts: np.ndarray = field(compare=False, repr=False, default_factory=lambda: np.zeros(0, "i8"))
+    keyframes: np.ndarray = field(
+        compare=False, repr=False, default_factory=lambda: np.zeros(0, "i8")
+    )
+
+    def keyframe_before(self, index: int) -> int:
+        """PTS (ticks) of the last keyframe at or before frame ``index``."""
+        target = int(self.pts[index])
+        if not len(self.keyframes):
+            return int(self.pts[0])
+        k = int(np.searchsorted(self.keyframes, target, side="right")) - 1
+        return int(self.keyframes[max(k, 0)])
 
     def frame_duration(self, index: int) -> float:
         """Seconds from frame ``index`` to the next one (the last runs to ``duration``)."""
@@ -131,6 +148,7 @@ def _probe_video_uncached(path: str) -> VideoInfo:
         time_base = Fraction(stream.time_base)
         width, height = int(ctx.width), int(ctx.height)
         pts_list: list[int] = []
+        keys: list[int] = []
         durations: dict[int, int] = {}
         missing = 0
         try:
@@ -142,6 +160,8 @@ def _probe_video_uncached(path: str) -> VideoInfo:
                     missing += 1
                     continue
                 pts_list.append(pts)
+                if packet.is_keyframe:
+                    keys.append(pts)
                 if packet.duration:
                     durations[pts] = packet.duration
         except _AV_ERRORS as exc:
@@ -179,8 +199,9 @@ def _probe_video_uncached(path: str) -> VideoInfo:
         is_vfr = False
         median_interval = float(1 / average_rate / time_base) if average_rate else 0.0
     last_ticks = durations.get(int(pts[-1])) or median_interval
-    pts.setflags(write=False)
-    timestamps.setflags(write=False)
+    keyframes = np.array(sorted(keys) or [int(pts[0])], dtype=np.int64)
+    for arr in (pts, timestamps, keyframes):
+        arr.setflags(write=False)
     return VideoInfo(
         path=path,
         codec=codec,
@@ -194,14 +215,17 @@ def _probe_video_uncached(path: str) -> VideoInfo:
         duration=float((int(pts[-1]) + last_ticks) * tb),
         start_time=float(timestamps[0]),
         pts=pts,
+        keyframes=keyframes,
     )
 
 
 def frame_at(path: str | os.PathLike[str], index: int) -> np.ndarray:
     """Decode frame ``index`` (in presentation order) exactly, as H×W×3 uint8 RGB.
 
-    Seeks to the keyframe at or before the frame's PTS and decodes forward until
-    the frame whose PTS equals it.
+    Seeks to the keyframe at or before the frame (from the probed packets) and
+    decodes forward until the frame whose PTS equals the frame's. An open
+    decoder is kept per file (a small LRU), so stepping forward from the last
+    decoded frame continues decoding instead of seeking again.
     """
     info = probe_video(path)
     if not 0 <= int(index) < info.frame_count:
@@ -210,40 +234,129 @@ def frame_at(path: str | os.PathLike[str], index: int) -> np.ndarray:
             expected=f"0 <= index < {info.frame_count}",
             got=index,
         )
-    target = int(info.pts[int(index)])
-    with _open(info.path, "video") as container:
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        try:
-            frame = _decode_pts(container, stream, target, seek_to=target)
-            if frame is None:  # the seek landed after the target: decode from the start
-                frame = _decode_pts(container, stream, target, seek_to=int(info.pts[0]))
-        except _AV_ERRORS as exc:
-            raise CorruptMediaError(
-                where=info.path,
-                expected=f"a decodable frame {index}",
-                detail=f"{type(exc).__name__}: {exc}",
-            ) from exc
-    if frame is None:
+    key = (os.path.realpath(info.path), *_file_stamp(info.path))
+    decoder = _decoder(key, info.path)
+    try:
+        with decoder.lock:
+            frame = decoder.frame(info, int(index))
+            return frame.to_ndarray(format="rgb24")
+    except _AV_ERRORS as exc:
+        _drop_decoder(key)
         raise CorruptMediaError(
-            where=info.path, expected=f"a decoded frame with PTS {target}", detail="not found"
+            where=info.path,
+            expected=f"a decodable frame {index}",
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from exc
+    except CorruptMediaError:
+        _drop_decoder(key)
+        raise
+
+
+def close_decoders() -> None:
+    """Close every decoder :func:`frame_at` keeps open."""
+    with _DECODERS_LOCK:
+        decoders = list(_DECODERS.values())
+        _DECODERS.clear()
+    for decoder in decoders:
+        decoder.close()
+
+
+def _file_stamp(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_mtime_ns, st.st_size
+
+
+class _Decoder:
+    """An open container positioned somewhere in its first video stream."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lock = Lock()
+        self.container = _open(path, "video")
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "AUTO"
+        self.frames: Iterator[av.VideoFrame] | None = None
+        self.last_pts: int | None = None  # PTS of the last frame taken from ``frames``
+
+    def close(self) -> None:
+        self.frames = None
+        self.container.close()
+
+    def frame(self, info: VideoInfo, index: int) -> av.VideoFrame:
+        target = int(info.pts[index])
+        keyframe = info.keyframe_before(index)
+        ahead = self.last_pts is not None and keyframe <= self.last_pts < target
+        if self.frames is not None and ahead:  # same GOP, ahead: keep decoding
+            found = self._decode_to(target)
+            if found is not None:
+                return found
+        # seek to the keyframe; if the demuxer lands after the target (edit lists,
+        # open GOPs), retry from earlier keyframes
+        starts = [int(k) for k in info.keyframes if k <= keyframe][::-1] or [int(info.pts[0])]
+        for start in starts:
+            self.container.seek(start, stream=self.stream, backward=True, any_frame=False)
+            self.frames = self.container.decode(self.stream)
+            self.last_pts = None
+            found = self._decode_to(target)
+            if found is not None:
+                return found
+            if self.last_pts is None:  # nothing decoded after this seek: no use going back
+                break
+        raise CorruptMediaError(
+            where=self.path,
+            expected=f"a decoded frame {index} (PTS {target})",
+            detail="the decoder never produced it",
         )
-    return frame.to_ndarray(format="rgb24")
+
+    def _decode_to(self, target: int) -> av.VideoFrame | None:
+        """Decode until PTS ``target``; None if the decoder passed it or ran out."""
+        assert self.frames is not None
+        for frame in self.frames:
+            if frame.pts is None:
+                continue
+            self.last_pts = int(frame.pts)
+            if frame.pts == target:
+                return frame
+            if frame.pts > target:
+                self.frames = None
+                return None
+        self.frames = None
+        return None
 
 
-def _decode_pts(
-    container: av.container.InputContainer, stream: av.VideoStream, target: int, seek_to: int
-) -> av.VideoFrame | None:
-    """Decode from the keyframe before ``seek_to`` until PTS ``target``; None if overshot."""
-    container.seek(seek_to, stream=stream, backward=True, any_frame=False)
-    for frame in container.decode(stream):
-        if frame.pts is None:
-            continue
-        if frame.pts == target:
-            return frame
-        if frame.pts > target:
-            return None
-    return None
+_DECODERS: OrderedDict[tuple[str, int, int], _Decoder] = OrderedDict()
+_DECODERS_LOCK = Lock()
+_DECODERS_SIZE = 4
+
+
+def _decoder(key: tuple[str, int, int], path: str) -> _Decoder:
+    with _DECODERS_LOCK:
+        decoder = _DECODERS.get(key)
+        if decoder is not None:
+            _DECODERS.move_to_end(key)
+            return decoder
+    decoder = _Decoder(path)
+    evicted = []
+    with _DECODERS_LOCK:
+        existing = _DECODERS.get(key)
+        if existing is not None:  # another thread opened it meanwhile
+            evicted.append(decoder)
+            decoder = existing
+        else:
+            _DECODERS[key] = decoder
+        while len(_DECODERS) > _DECODERS_SIZE:
+            evicted.append(_DECODERS.popitem(last=False)[1])
+    for old in evicted:
+        with old.lock:
+            old.close()
+    return decoder
+
+
+def _drop_decoder(key: tuple[str, int, int]) -> None:
+    with _DECODERS_LOCK:
+        decoder = _DECODERS.pop(key, None)
+    if decoder is not None:
+        decoder.close()
 
 
 # -- audio ------------------------------------------------------------------------------------
