@@ -23,16 +23,15 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from accord.errors import FormatError, MissingMediaError, ValidationError
+from accord.errors import FormatError, MissingMediaError
 from accord.io.base import Dropped, ExportReport, ImportReport
 from accord.io.webvtt import (
     Cue,
     Transcript,
-    check_stream,
+    export_subtitles,
     import_cues,
-    subtitle_cues,
-    subtitle_paths,
 )
+from accord.progress import ProgressOption
 
 if TYPE_CHECKING:
     from accord.session import Session
@@ -174,34 +173,15 @@ def export_srt(
     text_attribute: str | None = None,
     settings_attribute: str | None = "settings",
     speaker_prefix: bool = True,
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Write one stream's time segments (or its transcript cues) as SRT.
 
     ``path`` is an ``.srt`` file (one item) or a folder (``{item}.srt`` per item).
+    ``progress``: see :func:`accord.progress.open_progress`.
     """
-    if source not in ("annotations", "cues"):
-        raise ValidationError("export_srt(source=...)", "'annotations' or 'cues'", source)
-    if timeline not in ("item", "stream"):
-        raise ValidationError("export_srt(timeline=...)", "'item' or 'stream'", timeline)
-    report = ExportReport("srt")
-    n = 0
-    targets = subtitle_paths(path, session, items, ".srt", "srt")
-    check_stream(session, targets, stream)
-    for item_id, out in targets.items():
-        it = session.item(item_id)
-        cues = subtitle_cues(
-            session,
-            it,
-            it.stream(stream),
-            report,
-            source=source,
-            labels=labels,
-            timeline=timeline,
-            speaker_attribute=speaker_attribute,
-            text_attribute=text_attribute,
-            settings_attribute=settings_attribute,
-            fmt="SRT",
-        )
+
+    def write(cues: list[Cue], out: Path, report: ExportReport) -> None:
         speakers = sum(1 for c in cues if c.speaker)
         if speakers and not speaker_prefix:
             report.dropped.append(
@@ -210,10 +190,24 @@ def export_srt(
                 )
             )
         write_srt(Transcript(tuple(cues)), out, speaker_prefix=speaker_prefix)
-        report.paths.append(out)
-        n += len(cues)
-    report.counts.update(cues=n, files=len(report.paths))
-    return report
+
+    return export_subtitles(
+        session,
+        path,
+        ExportReport("srt"),
+        write,
+        suffix=".srt",
+        name="SRT",
+        items=items,
+        stream=stream,
+        source=source,
+        labels=labels,
+        timeline=timeline,
+        speaker_attribute=speaker_attribute,
+        text_attribute=text_attribute,
+        settings_attribute=settings_attribute,
+        progress=progress,
+    )
 
 
 def import_srt(
@@ -229,10 +223,12 @@ def import_srt(
     timeline: Literal["item", "stream"] = "stream",
     speaker_prefix: bool = True,
     encoding: str = "utf-8",
+    progress: ProgressOption = None,
 ) -> ImportReport:
     """Import the cues of an SRT file as ``time_segment`` annotations (one command).
 
-    ``report.extra["ids"]`` maps cue numbers to the new annotation ids.
+    ``report.extra["ids"]`` maps cue numbers to the new annotation ids. ``progress``
+    counts the cues (see :func:`accord.progress.open_progress`).
     """
     p = Path(path)
     transcript = read_srt(p, speaker_prefix=speaker_prefix, encoding=encoding)
@@ -248,4 +244,5 @@ def import_srt(
         settings_attribute=settings_attribute,
         timeline=timeline,
         fmt="srt",
+        progress=progress,
     )

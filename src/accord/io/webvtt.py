@@ -29,15 +29,17 @@ import html
 import os
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from accord.errors import FormatError, MissingMediaError, ValidationError
 from accord.io.base import Dropped, ExportReport, ImportReport
+from accord.progress import Progress, ProgressOption, open_progress
 
 if TYPE_CHECKING:
+    from accord.io.tiers import SegmentBatch
     from accord.model.item import Item, Stream
     from accord.session import Session
 
@@ -262,8 +264,14 @@ def subtitle_cues(
     text_attribute: str | None = None,
     settings_attribute: str | None = "settings",
     fmt: str = "WebVTT",
+    records: list[dict[str, Any]] | None = None,
+    bar: Progress | None = None,
 ) -> list[Cue]:
-    """The cues to export for one stream (see the module docstring); losses go to ``report``."""
+    """The cues to export for one stream (see the module docstring); losses go to ``report``.
+
+    ``records`` are the stream's annotations (read from the store when ``None``); ``bar``
+    advances by one per annotation or transcript cue.
+    """
     from accord.io.tiers import unheld_fields
 
     def to_file(t: float) -> float:
@@ -279,6 +287,8 @@ def subtitle_cues(
             )
         text = stream.text
         for c in stream.meta["cues"]:
+            if bar is not None:
+                bar.advance()
             start, end = to_file(c["start"]), to_file(c["end"])
             if start < 0:
                 report.dropped.append(Dropped("cue", None, f"starts before 0 ({start:g} s)"))
@@ -290,7 +300,11 @@ def subtitle_cues(
     held = {speaker_attribute, text_attribute, settings_attribute} - {None}
     other: Counter[str] = Counter()
     placed = []
-    for r in session.store.records("annotation", item=item.id, stream=stream.name):
+    if records is None:
+        records = session.store.records("annotation", item=item.id, stream=stream.name)
+    for r in records:
+        if bar is not None:
+            bar.advance()
         if labels is not None and r["label"] not in labels:
             continue
         if r["kind"] != "time_segment":
@@ -344,8 +358,12 @@ def import_cues(
     settings_attribute: str | None = "settings",
     timeline: Literal["item", "stream"] = "stream",
     fmt: str = "webvtt",
+    progress: ProgressOption = None,
 ) -> ImportReport:
-    """Store cues as ``time_segment`` annotations of ``label`` on one stream, as one command."""
+    """Store cues as ``time_segment`` annotations of ``label`` on one stream, as one command.
+
+    ``progress`` counts the cues (see :func:`accord.progress.open_progress`).
+    """
     from accord.io.tiers import SegmentBatch
 
     if timeline not in ("item", "stream"):
@@ -356,7 +374,39 @@ def import_cues(
     tax.label(label, f"import_{fmt}(label=...)")
     tax.check_geometry(label, st.modality, "time_segment", f"import_{fmt}(label={label!r})")
     batch = SegmentBatch(session, it, report)
+    bar = open_progress(
+        progress, len(transcript.cues), f"Importing {_NAMES[fmt]} {report.path.name}"
+    )
+    with bar:
+        _queue_cues(
+            batch,
+            transcript,
+            st,
+            label,
+            (speaker_attribute, text_attribute, settings_attribute),
+            timeline,
+            bar,
+        )
+        report = batch.commit(bar)
+    report.counts["cues"] = len(transcript.cues)
+    return report
+
+
+_NAMES = {"webvtt": "WebVTT", "srt": "SRT"}
+
+
+def _queue_cues(
+    batch: SegmentBatch,
+    transcript: Transcript,
+    st: Stream,
+    label: str,
+    attributes: tuple[str | None, str | None, str | None],
+    timeline: str,
+    bar: Progress,
+) -> None:
+    speaker_attribute, text_attribute, settings_attribute = attributes
     for n, cue in enumerate(transcript.cues, 1):
+        bar.advance()
         ref = cue.identifier or f"cue {n}"
         raw: dict[str, Any] = {}
         source: dict[str, str] = {}
@@ -378,8 +428,67 @@ def import_cues(
         if timeline == "item":
             start, end = float(st.clock.to_stream(start)), float(st.clock.to_stream(end))
         batch.add(st, label, start, end, typed, ref)
-    report = batch.commit()
-    report.counts["cues"] = len(transcript.cues)
+
+
+def export_subtitles(
+    session: Session,
+    path: str | os.PathLike[str],
+    report: ExportReport,
+    write: Callable[[list[Cue], Path, ExportReport], None],
+    *,
+    suffix: str,
+    name: str,
+    items: str | Iterable[str] | None,
+    stream: str,
+    source: Literal["annotations", "cues"],
+    labels: Collection[str] | None,
+    timeline: Literal["item", "stream"],
+    speaker_attribute: str | None,
+    text_attribute: str | None,
+    settings_attribute: str | None,
+    progress: ProgressOption = None,
+) -> ExportReport:
+    """The export shared by WebVTT and SRT: check the arguments, gather each item's cues
+    (:func:`subtitle_cues`), ``write(cues, file, report)`` them, count."""
+    fmt = report.format
+    if source not in ("annotations", "cues"):
+        raise ValidationError(f"export_{fmt}(source=...)", "'annotations' or 'cues'", source)
+    if timeline not in ("item", "stream"):
+        raise ValidationError(f"export_{fmt}(timeline=...)", "'item' or 'stream'", timeline)
+    n = 0
+    targets = subtitle_paths(path, session, items, suffix, fmt)
+    check_stream(session, targets, stream)
+    records: dict[str, list[dict[str, Any]]] = {}
+    total = 0
+    for item_id in targets:
+        st = session.item(item_id).stream(stream)
+        if source == "annotations":
+            records[item_id] = session.store.records("annotation", item=item_id, stream=stream)
+            total += len(records[item_id])
+        else:
+            total += len(st.meta.get("cues") or ())
+    with open_progress(progress, total, f"Exporting {name} {Path(path).name}") as bar:
+        for item_id, out in targets.items():
+            it = session.item(item_id)
+            cues = subtitle_cues(
+                session,
+                it,
+                it.stream(stream),
+                report,
+                source=source,
+                labels=labels,
+                timeline=timeline,
+                speaker_attribute=speaker_attribute,
+                text_attribute=text_attribute,
+                settings_attribute=settings_attribute,
+                fmt=name,
+                records=records.get(item_id),
+                bar=bar,
+            )
+            write(cues, out, report)
+            report.paths.append(out)
+            n += len(cues)
+    report.counts.update(cues=n, files=len(report.paths))
     return report
 
 
@@ -395,40 +504,35 @@ def export_webvtt(
     speaker_attribute: str | None = "speaker",
     text_attribute: str | None = None,
     settings_attribute: str | None = "settings",
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Write one stream's time segments (or its transcript cues) as WebVTT.
 
     ``path`` is a ``.vtt`` file (one item) or a folder (``{item}.vtt`` per item); ``labels``
-    keeps only those classes. See the module docstring for the cue fields.
+    keeps only those classes. See the module docstring for the cue fields. ``progress``:
+    see :func:`accord.progress.open_progress`.
     """
-    if source not in ("annotations", "cues"):
-        raise ValidationError("export_webvtt(source=...)", "'annotations' or 'cues'", source)
-    if timeline not in ("item", "stream"):
-        raise ValidationError("export_webvtt(timeline=...)", "'item' or 'stream'", timeline)
-    report = ExportReport("webvtt")
-    n = 0
-    targets = subtitle_paths(path, session, items, ".vtt", "webvtt")
-    check_stream(session, targets, stream)
-    for item_id, out in targets.items():
-        it = session.item(item_id)
-        cues = subtitle_cues(
-            session,
-            it,
-            it.stream(stream),
-            report,
-            source=source,
-            labels=labels,
-            timeline=timeline,
-            speaker_attribute=speaker_attribute,
-            text_attribute=text_attribute,
-            settings_attribute=settings_attribute,
-            fmt="WebVTT",
-        )
+
+    def write(cues: list[Cue], out: Path, report: ExportReport) -> None:
         write_webvtt(Transcript(tuple(cues)), out)
-        report.paths.append(out)
-        n += len(cues)
-    report.counts.update(cues=n, files=len(report.paths))
-    return report
+
+    return export_subtitles(
+        session,
+        path,
+        ExportReport("webvtt"),
+        write,
+        suffix=".vtt",
+        name="WebVTT",
+        items=items,
+        stream=stream,
+        source=source,
+        labels=labels,
+        timeline=timeline,
+        speaker_attribute=speaker_attribute,
+        text_attribute=text_attribute,
+        settings_attribute=settings_attribute,
+        progress=progress,
+    )
 
 
 def import_webvtt(
@@ -442,8 +546,12 @@ def import_webvtt(
     text_attribute: str | None = None,
     settings_attribute: str | None = "settings",
     timeline: Literal["item", "stream"] = "stream",
+    progress: ProgressOption = None,
 ) -> ImportReport:
-    """Import the cues of a WebVTT file as ``time_segment`` annotations (one command)."""
+    """Import the cues of a WebVTT file as ``time_segment`` annotations (one command).
+
+    ``progress`` counts the cues (see :func:`accord.progress.open_progress`).
+    """
     p = Path(path)
     transcript = read_webvtt(p)
     return import_cues(
@@ -458,4 +566,5 @@ def import_webvtt(
         settings_attribute=settings_attribute,
         timeline=timeline,
         fmt="webvtt",
+        progress=progress,
     )
