@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 from accord.errors import FormatError, MissingMediaError, StoreError, ValidationError
 from accord.io.base import ExportReport
+from accord.progress import ProgressOption, open_progress
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -132,11 +133,13 @@ def export_parquet(
     *,
     items: Any = None,
     overwrite: bool = False,
+    progress: ProgressOption = None,
 ) -> ExportReport:
     """Dump the whole store of ``session`` into the folder ``path`` (see the module docstring).
 
     ``items`` must stay ``None``: a lossless dump holds every item (the event log spans them).
     The folder is created; an existing dump in it is replaced only with ``overwrite=True``.
+    ``progress`` counts the rows of every table (see :func:`accord.progress.open_progress`).
     """
     if items is not None:
         raise ValidationError(
@@ -163,37 +166,41 @@ def export_parquet(
         "sequences": sequences,
         "tables": {},
     }
-    for name, (info, rows) in tables.items():
-        arrays: dict[str, pa.Array] = {ROWID: pa.array([r[0] for r in rows], type=pa.int64())}
-        columns = []
-        for j, (col, declared) in enumerate(info, start=1):
-            values = [r[j] for r in rows]
-            kind = _kind(declared)
-            entry = {"name": col, "sqlite_type": declared}
-            if _fits(kind, values):
-                typ = {"int": pa.int64(), "float": pa.float64(), "text": pa.string()}[kind]
-                arrays[col] = pa.array(values, type=typ)
-            else:
-                try:
-                    text = [json.dumps(v, allow_nan=False) for v in values]
-                except (TypeError, ValueError) as exc:
-                    raise StoreError(
-                        f"table {name}.{col}", "numbers, text or null", detail=str(exc)
-                    ) from exc
-                arrays[col] = pa.array(text, type=pa.string())
-                entry["encoding"] = "json"
-            columns.append(entry)
-        file = out / f"{name}.parquet"
-        pq.write_table(pa.table(arrays), file, compression="zstd")
-        manifest["tables"][name] = {
-            "file": file.name,
-            "rows": len(rows),
-            "sha256": _sha256(file),
-            "columns": columns,
-        }
-        report.paths.append(file)
-        report.counts[name] = len(rows)
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    total = sum(len(rows) for _, rows in tables.values())
+    with open_progress(progress, total, f"Exporting Parquet dump {out.name}") as bar:
+        for name, (info, rows) in tables.items():
+            bar.stage(f"table {name}")
+            arrays: dict[str, pa.Array] = {ROWID: pa.array([r[0] for r in rows], type=pa.int64())}
+            columns = []
+            for j, (col, declared) in enumerate(info, start=1):
+                values = [r[j] for r in rows]
+                kind = _kind(declared)
+                entry = {"name": col, "sqlite_type": declared}
+                if _fits(kind, values):
+                    typ = {"int": pa.int64(), "float": pa.float64(), "text": pa.string()}[kind]
+                    arrays[col] = pa.array(values, type=typ)
+                else:
+                    try:
+                        text = [json.dumps(v, allow_nan=False) for v in values]
+                    except (TypeError, ValueError) as exc:
+                        raise StoreError(
+                            f"table {name}.{col}", "numbers, text or null", detail=str(exc)
+                        ) from exc
+                    arrays[col] = pa.array(text, type=pa.string())
+                    entry["encoding"] = "json"
+                columns.append(entry)
+            file = out / f"{name}.parquet"
+            pq.write_table(pa.table(arrays), file, compression="zstd")
+            manifest["tables"][name] = {
+                "file": file.name,
+                "rows": len(rows),
+                "sha256": _sha256(file),
+                "columns": columns,
+            }
+            report.paths.append(file)
+            report.counts[name] = len(rows)
+            bar.advance(len(rows))
+        (out / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     report.paths.append(out / MANIFEST)
     return report
 
@@ -235,10 +242,12 @@ def import_parquet(
     new_store_path: str | os.PathLike[str],
     *,
     annotator: str | None = None,
+    progress: ProgressOption = None,
 ) -> Session:
     """Rebuild a store from a dump folder into the new file ``new_store_path``; open it.
 
-    The session's annotator is ``annotator`` or the one who made the dump.
+    The session's annotator is ``annotator`` or the one who made the dump. ``progress``
+    counts the rows of every table (see :func:`accord.progress.open_progress`).
     """
     from accord.session import Session
     from accord.store.sqlite import SQLiteStore
@@ -251,8 +260,14 @@ def import_parquet(
         raise ValidationError(
             "import_parquet(new_store_path)", "a file that does not exist", str(target)
         )
+    total = sum(
+        spec["rows"]
+        for spec in manifest["tables"].values()
+        if isinstance(spec, dict) and isinstance(spec.get("rows"), int)
+    )
     SQLiteStore(target).close()  # creates the schema of this accord version
     con = sqlite3.connect(str(target), isolation_level=None)
+    bar = open_progress(progress, total, f"Importing Parquet dump {folder.name}").__enter__()
     try:
         version = int(con.execute("PRAGMA user_version").fetchone()[0])
         if version != manifest["store_schema_version"]:
@@ -263,7 +278,9 @@ def import_parquet(
             )
         con.execute("BEGIN IMMEDIATE")
         for name, spec in manifest["tables"].items():
+            bar.stage(f"table {name}")
             _restore_table(con, pq, folder, name, spec)
+            bar.advance(spec["rows"])
         for name, seq in manifest["sequences"].items():
             cur = con.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (int(seq), name))
             if cur.rowcount == 0:
@@ -278,8 +295,10 @@ def import_parquet(
         con.close()
         for suffix in ("", "-wal", "-shm"):
             Path(f"{target}{suffix}").unlink(missing_ok=True)
+        bar.close(ok=False)
         raise
     con.close()
+    bar.close()
     return Session(target, annotator=annotator or manifest.get("annotator"))
 
 
