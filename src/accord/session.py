@@ -1278,8 +1278,14 @@ class Session:
         "parquet",
     )
 
-    def export(self, format: str, path: str | os.PathLike[str], **options: Any) -> Any:
+    def export(
+        self, format: str, path: str | os.PathLike[str], *, progress: Any = None, **options: Any
+    ) -> Any:
         """Write this project's labels in ``format`` (see :mod:`accord.io`); returns the report.
+
+        ``progress``: ``None`` shows a bar in a notebook for 1,000 annotations or more,
+        ``False`` never, ``True`` always, a callable ``sink(done, total, description, final)``
+        receives the updates (:func:`accord.progress.open_progress`).
 
         >>> s.export("coco", "out/coco.json")  # doctest: +SKIP
         """
@@ -1288,10 +1294,15 @@ class Session:
         if format not in self.FORMATS:
             raise ValidationError("export(format)", f"one of {list(self.FORMATS)}", format)
         module = importlib.import_module(f"accord.io.{format}")
-        return getattr(module, f"export_{format}")(self, path, **options)
+        return getattr(module, f"export_{format}")(self, path, progress=progress, **options)
 
-    def import_file(self, format: str, path: str | os.PathLike[str], **options: Any) -> Any:
-        """Read labels in ``format`` into existing items, as one command; returns the report."""
+    def import_file(
+        self, format: str, path: str | os.PathLike[str], *, progress: Any = None, **options: Any
+    ) -> Any:
+        """Read labels in ``format`` into existing items, as one command; returns the report.
+
+        ``progress`` as for :meth:`export`; a failed import shows its bar stopped.
+        """
         import importlib
 
         if format not in self.FORMATS or format == "parquet":
@@ -1303,7 +1314,7 @@ class Session:
                 format,
             )
         module = importlib.import_module(f"accord.io.{format}")
-        return getattr(module, f"import_{format}")(self, path, **options)
+        return getattr(module, f"import_{format}")(self, path, progress=progress, **options)
 
     @property
     def reviews(self) -> pd.DataFrame:
