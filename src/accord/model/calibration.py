@@ -19,7 +19,7 @@ import numpy as np
 
 from accord.errors import CalibrationError
 
-__all__ = ["Calibration", "rigid_inverse"]
+__all__ = ["Calibration", "distort", "rigid_inverse", "undistort"]
 
 
 def _matrix(value: Any, shape: tuple[int, ...], where: str) -> np.ndarray:
@@ -43,6 +43,76 @@ def rigid_inverse(t: np.ndarray) -> np.ndarray:
     out[:3, :3] = r.T
     out[:3, 3] = -r.T @ p
     return out
+
+
+def distort(
+    x: np.ndarray, y: np.ndarray, distortion: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Brown–Conrady distortion of normalised coordinates (OpenCV's model)."""
+    d = distortion
+    if d is None or not np.any(d):
+        return x, y
+    k1, k2, p1, p2 = d[:4]
+    k3 = d[4] if d.size > 4 else 0.0
+    r2 = x * x + y * y
+    radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+    if d.size == 8:
+        k4, k5, k6 = d[5:8]
+        radial = radial / (1 + k4 * r2 + k5 * r2**2 + k6 * r2**3)
+    xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+    yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+    return xd, yd
+
+
+def undistort(
+    xd: np.ndarray,
+    yd: np.ndarray,
+    distortion: np.ndarray | None,
+    *,
+    iterations: int = 20,
+    tolerance: float = 1e-12,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Invert :func:`distort`: normalised ``(x, y)`` whose distortion is ``(xd, yd)``.
+
+    Starts with OpenCV's fixed-point iteration and refines with Newton steps
+    (numeric Jacobian), stopping when the residual is below ``tolerance``.
+    Points where it does not converge (outside the region where the lens
+    model is invertible) come back as NaN.
+    """
+    xd = np.asarray(xd, dtype=float)
+    yd = np.asarray(yd, dtype=float)
+    d = distortion
+    if d is None or not np.any(d):
+        return xd.copy(), yd.copy()
+    k1, k2, p1, p2 = d[:4]
+    k3 = d[4] if d.size > 4 else 0.0
+    x, y = xd.copy(), yd.copy()
+    for _ in range(5):  # fixed point: x = (xd - tangential) / radial
+        r2 = x * x + y * y
+        radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
+        if d.size == 8:
+            radial = radial / (1 + d[5] * r2 + d[6] * r2**2 + d[7] * r2**3)
+        dx = 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
+        dy = p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x, y = (xd - dx) / radial, (yd - dy) / radial
+    h = 1e-7
+    for _ in range(iterations):
+        fx, fy = distort(x, y, d)
+        ex, ey = fx - xd, fy - yd
+        if np.all(np.nan_to_num(np.hypot(ex, ey), nan=np.inf) < tolerance):
+            break
+        ax, ay = distort(x + h, y, d)
+        bx, by = distort(x, y + h, d)
+        j11, j21 = (ax - fx) / h, (ay - fy) / h
+        j12, j22 = (bx - fx) / h, (by - fy) / h
+        det = j11 * j22 - j12 * j21
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = x - (j22 * ex - j12 * ey) / det
+            y = y - (-j21 * ex + j11 * ey) / det
+    fx, fy = distort(x, y, d)
+    bad = ~(np.hypot(fx - xd, fy - yd) < 1e-9)
+    return np.where(bad, np.nan, x), np.where(bad, np.nan, y)
 
 
 @dataclass(frozen=True, eq=False)
@@ -146,26 +216,11 @@ class Calibration:
         with np.errstate(divide="ignore", invalid="ignore"):
             x = pc[:, 0] / z
             y = pc[:, 1] / z
-        x, y = self._distort(x, y)
+        x, y = distort(x, y, self.distortion)
         k = self.intrinsics
         u = k[0, 0] * x + k[0, 1] * y + k[0, 2]
         v = k[1, 1] * y + k[1, 2]
         return np.stack([u, v], axis=1), in_front
-
-    def _distort(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        d = self.distortion
-        if d is None or not np.any(d):
-            return x, y
-        k1, k2, p1, p2 = d[:4]
-        k3 = d[4] if d.size > 4 else 0.0
-        r2 = x * x + y * y
-        radial = 1 + k1 * r2 + k2 * r2**2 + k3 * r2**3
-        if d.size == 8:
-            k4, k5, k6 = d[5:8]
-            radial = radial / (1 + k4 * r2 + k5 * r2**2 + k6 * r2**3)
-        xd = x * radial + 2 * p1 * x * y + p2 * (r2 + 2 * x * x)
-        yd = y * radial + p1 * (r2 + 2 * y * y) + 2 * p2 * x * y
-        return xd, yd
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"sensor": self.sensor, "extrinsics": self.extrinsics.tolist()}
@@ -191,5 +246,5 @@ class Calibration:
             extrinsics=data.get("extrinsics", np.eye(4)),
             intrinsics=data.get("intrinsics"),
             distortion=data.get("distortion"),
-            image_size=tuple(size) if size is not None else None,  # type: ignore[arg-type]
+            image_size=tuple(size) if isinstance(size, list | tuple) else size,
         )
