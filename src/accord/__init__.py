@@ -29,6 +29,7 @@ from accord.model import (
     TextSpan,
     TimeSegment,
 )
+from accord.qa import sync as _sync  # noqa: F401  registers the builtin:sync estimator
 from accord.session import Result, Session
 
 __version__ = "0.1.0"

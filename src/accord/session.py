@@ -327,6 +327,41 @@ class Session:
         self.apply(payload)
         return self.stream(item, stream).clock
 
+    def estimate_sync(self, item: str | None = None, **options: Any) -> pd.DataFrame:
+        """Each audio/video stream's clock as its signals suggest, next to the stored one.
+
+        One row per stream that is not its item's reference: stored and
+        estimated offset and rate, the correction, errors and confidence. See
+        :func:`accord.qa.sync.estimate_sync` (``reference=``, tolerances).
+        """
+        from accord.qa.sync import estimate_sync
+
+        return estimate_sync(self, item, **options)
+
+    def apply_sync(
+        self,
+        item: str,
+        stream: str,
+        reference: str | None = None,
+        *,
+        min_confidence: float = 0.5,
+    ) -> Clock:
+        """Set ``stream``'s clock to its estimate: one ``set_clock`` (undoable).
+
+        Refuses (``ValidationError``, nothing stored) when the estimate's
+        confidence is below ``min_confidence``.
+        """
+        from accord.qa.sync import estimate_clock
+
+        est = estimate_clock(self, item, stream, reference)
+        if not est.confidence >= min_confidence:
+            raise ValidationError(
+                f"apply_sync({item!r}, {stream!r})",
+                f"an estimate with confidence >= {min_confidence}",
+                round(est.confidence, 3),
+            )
+        return self.set_clock(item, stream, est.offset, est.rate)
+
     # -- commands ----------------------------------------------------------------
     def apply(self, command: Mapping[str, Any]) -> Result:
         """Validate and commit one command; notify observers; return what it did.
