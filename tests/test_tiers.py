@@ -9,7 +9,7 @@ import pytest
 
 import accord as ac
 from accord import samples
-from accord.errors import NotFoundError, ValidationError
+from accord.errors import NotFoundError
 from accord.io.webvtt import import_webvtt
 from accord.widgets.base import SessionWidget
 from accord.widgets.tiers import (
@@ -257,9 +257,21 @@ def test_page_commands_edit_segments_in_stream_seconds_and_push_events(s) -> Non
     assert reply["ok"] and segment_records(s, "clip") == []
 
 
-def test_install_refuses_a_widget_without_the_tier_commands(s) -> None:
+def test_install_adds_the_tier_commands_to_the_widget(s) -> None:
     class Bare(SessionWidget):
         _esm = "export default {}"
+        page_commands = frozenset({"stream.clock"})
 
-    with pytest.raises(ValidationError, match="page_commands"):
-        install_tiers(Bare(s, "clip"))
+    w = Bare(s, "clip")
+    install_tiers(w)
+    assert w.page_commands == TIER_COMMANDS | {"stream.clock"}
+    assert Bare.page_commands == {"stream.clock"}  # the class is left alone
+    reply, _ = Page(w).ask(
+        "annotation.add",
+        item="clip",
+        stream="audio",
+        label="noise",
+        kind="time_segment",
+        geometry={"start": 0.5, "end": 1.0},
+    )
+    assert reply["ok"], reply

@@ -246,15 +246,9 @@ def install_tiers(widget: SessionWidget) -> None:
     * ``tiers.classes`` → ``{classes: [SegmentClass]}``
     * ``tiers.query`` → ``{tiers: [Tier.to_dict()]}`` (the rule above, as Python applies it)
 
-    The widget must also accept :data:`TIER_COMMANDS` as page commands.
+    It also adds :data:`TIER_COMMANDS` to the widget's ``page_commands`` (on the instance).
     """
-    missing = TIER_COMMANDS - set(widget.page_commands)
-    if missing:
-        raise ValidationError(
-            f"{type(widget).__name__}.page_commands",
-            f"the tier commands {sorted(TIER_COMMANDS)}",
-            f"missing {sorted(missing)}",
-        )
+    widget.page_commands = frozenset(widget.page_commands) | TIER_COMMANDS
 
     def segments_query(content: Mapping[str, Any], _buffers: list[bytes]) -> tuple[Any, list]:
         stream = content.get("stream")
