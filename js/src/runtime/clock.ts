@@ -54,6 +54,8 @@ export interface PageClock extends SharedClock {
   readonly streams: readonly StreamInfo[];
   /** Let a media element drive the time while playing; returns a detach function. */
   attachTimeSource(source: TimeSource): () => void;
+  /** True when `source` is the one driving the clock (the last attached). */
+  isActiveTimeSource(source: TimeSource): boolean;
   /** Stop ticking (when the last view goes away); state is kept. */
   stopTicking(): void;
 }
@@ -301,6 +303,9 @@ function createClock(init: ClockInit): PageClock {
         const i = sources.lastIndexOf(source);
         if (i >= 0) sources.splice(i, 1);
       };
+    },
+    isActiveTimeSource(source) {
+      return sources[sources.length - 1] === source;
     },
     stopTicking() {
       if (state.playing) clock.pause("stop");
