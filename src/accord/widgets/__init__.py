@@ -2,6 +2,8 @@
 
 from accord.widgets.base import SessionWidget
 from accord.widgets.disagreements import Disagreements
+from accord.widgets.player import Player
 from accord.widgets.region_canvas import RegionCanvas, show_annotation
+from accord.widgets.text_annotator import TextAnnotator
 
-__all__ = ["Disagreements", "RegionCanvas", "SessionWidget", "show_annotation"]
+__all__ = ["Disagreements", "Player", "RegionCanvas", "SessionWidget", "TextAnnotator", "show_annotation"]
