@@ -35,7 +35,7 @@ from accord.session import Result, Session
 __version__ = "0.1.0"
 
 _LAZY = {"widgets": "accord.widgets", "samples": "accord.samples"}
-_LAZY_WIDGETS = ("Disagreements", "Player", "RegionCanvas", "show_annotation")
+_LAZY_WIDGETS = ("Disagreements", "Player", "RegionCanvas", "TextAnnotator", "show_annotation")
 
 
 def __getattr__(name: str) -> object:
