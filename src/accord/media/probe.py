@@ -368,7 +368,11 @@ _INDEXED_FORMATS = {"mov", "mp4", "m4a"}
 
 
 def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
-    """Probe an audio file: soundfile for WAV/FLAC/OGG/MP3, PyAV for other containers."""
+    """Probe an audio file: soundfile for WAV/FLAC/OGG/MP3, PyAV for other containers.
+
+    A cut WAV reports the samples it holds (libsndfile trusts the file size); a
+    cut compressed file (FLAC, Ogg, MP3, AAC in MP4) raises ``CorruptMediaError``.
+    """
     text = _check_exists(path, "an existing audio file")
     try:
         sinfo = sf.info(text)
@@ -376,6 +380,8 @@ def probe_audio(path: str | os.PathLike[str]) -> AudioInfo:
         info = _probe_audio_av(text)
     else:
         codec = _SF_CODECS.get(sinfo.format, str(sinfo.subtype).lower())
+        if sinfo.format not in ("WAV", "WAVEX", "AIFF", "RF64", "W64", "CAF") and sinfo.frames > 0:
+            _check_sf_tail(text, int(sinfo.frames))
         info = AudioInfo(
             path=text,
             codec=codec,
@@ -410,6 +416,7 @@ def _probe_audio_av(path: str) -> AudioInfo:
         indexed = bool(_INDEXED_FORMATS & set(container.format.name.split(",")))
         if indexed and stream.duration and tb and rate:
             frames = round(stream.duration * tb * rate)
+            _check_packets(container, stream, path)
         else:
             frames = 0
             try:
@@ -429,6 +436,51 @@ def _probe_audio_av(path: str) -> AudioInfo:
             frames=int(frames),
             duration=frames / rate if rate else 0.0,
             start_time=start,
+        )
+
+
+def _check_packets(
+    container: av.container.InputContainer, stream: av.AudioStream, path: str
+) -> None:
+    """Refuse a container whose index declares more packets than the file holds (cut)."""
+    declared = int(stream.frames or 0)
+    count = 0
+    try:
+        for packet in container.demux(stream):
+            if packet.size:
+                count += 1
+    except _AV_ERRORS as exc:
+        raise CorruptMediaError(
+            where=path,
+            expected="an audio stream whose packets can be read to the end",
+            detail=f"{type(exc).__name__}: {exc}",
+        ) from exc
+    if declared and count < declared:
+        raise CorruptMediaError(
+            where=path,
+            expected=f"{declared} audio packets as declared by the container",
+            got=count,
+            detail="the file looks truncated",
+        )
+
+
+def _check_sf_tail(path: str, frames: int) -> None:
+    """Decode the last samples of a compressed file: a cut FLAC/Ogg/MP3 fails here."""
+    try:
+        with sf.SoundFile(path) as f:
+            f.seek(max(frames - 16, 0))
+            got = len(f.read(16, dtype="float32"))
+    except (sf.SoundFileError, RuntimeError) as exc:
+        raise CorruptMediaError(
+            where=path,
+            expected=f"{frames} samples as declared in the header",
+            detail=f"the file looks truncated ({type(exc).__name__}: {exc})",
+        ) from exc
+    if got < min(16, frames):
+        raise CorruptMediaError(
+            where=path,
+            expected=f"{frames} samples as declared in the header",
+            detail="the file looks truncated",
         )
 
 
