@@ -119,7 +119,7 @@ describe("tiers in the page", () => {
     await tick();
     expect(root.accordTiers().rendered).toBeGreaterThanOrEqual(99);
     expect(root.accordTiers().rendered).toBeLessThanOrEqual(102);
-  });
+  }, 20_000);
 
   it("draws a segment: the command carries stream seconds through the inverse clock", async () => {
     const { host, kernel } = await mount([row("a", "second_audio", "noise", 8, 9)]);

@@ -86,6 +86,7 @@ export class TiersView implements TiersPart {
   private readonly edits: SegmentEdits;
   private readonly unsubs: (() => void)[] = [];
   private readonly handled = new WeakSet<Event>();
+  private readonly usedClocks = new Map<string, StreamClock>();
   private readonly commandLog: { type: string; ok: boolean }[] = [];
   private tiers: Tier[] = [];
   private loaded = false;
@@ -139,7 +140,12 @@ export class TiersView implements TiersPart {
     });
     this.unsubs.push(ctx.view.subscribe(() => this.schedule()));
     this.unsubs.push(ctx.clock.onStreamClock(() => this.schedule()));
-    this.unsubs.push(ctx.clock.subscribe((state) => this.placePlayhead(state.time)));
+    this.unsubs.push(
+      ctx.clock.subscribe((state) => {
+        this.placePlayhead(state.time);
+        if (this.clocksMoved()) this.schedule();
+      }),
+    );
   }
 
   // -- loading and events -----------------------------------------------------------------
@@ -358,7 +364,18 @@ export class TiersView implements TiersPart {
   }
 
   private clockOf(stream: string): StreamClock {
-    return this.ctx.clock.streamClock(stream);
+    const c = this.ctx.clock.streamClock(stream);
+    this.usedClocks.set(stream, { offset: c.offset, rate: c.rate });
+    return c;
+  }
+
+  /** True when a stream clock differs from the one the last layout used (a committed change). */
+  private clocksMoved(): boolean {
+    for (const [stream, used] of this.usedClocks) {
+      const c = this.ctx.clock.streamClock(stream);
+      if (c.offset !== used.offset || c.rate !== used.rate) return true;
+    }
+    return false;
   }
 
   // -- selection panel and class bar --------------------------------------------------------
