@@ -810,6 +810,35 @@ class Session:
         """Accept predictions: they become this annotator's own human labels (one command)."""
         self.apply({"type": "annotations.accept", "ids": list(annotation_ids)})
 
+    # -- LiDAR ↔ camera (accord.crossmodal) ----------------------------------------
+    def match_sweeps(
+        self, item: str, pointcloud_stream: str | None = None, camera_stream: str = "video"
+    ) -> pd.DataFrame:
+        """Each sweep and its nearest camera frame through both clocks, with the skew."""
+        from accord.crossmodal import match_sweeps_to_frames
+
+        return match_sweeps_to_frames(self, item, pointcloud_stream, camera_stream)
+
+    def project_cuboids(
+        self, item: str, camera_stream: str = "video", **options: Any
+    ) -> pd.DataFrame:
+        """Cuboid annotations projected into a camera at their matched frames (one row each)."""
+        from accord.crossmodal import project_cuboids
+
+        return project_cuboids(self, item, camera_stream, **options)
+
+    def prelabel_boxes_from_cuboids(
+        self, item: str, camera_stream: str = "video", **options: Any
+    ) -> pd.DataFrame:
+        """2-D boxes from cuboids at the matched frames, linked and in the cuboid's entity.
+
+        One command; predictions of ``model:projection`` unless ``source="human"``.
+        See :func:`accord.crossmodal.prelabel_boxes_from_cuboids`.
+        """
+        from accord.crossmodal import prelabel_boxes_from_cuboids
+
+        return prelabel_boxes_from_cuboids(self, item, camera_stream, **options)
+
     def queue(
         self,
         by: str = "uncertainty",

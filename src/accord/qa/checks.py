@@ -74,6 +74,14 @@ Built-ins (``builtin:<name>``; options through ``run_checks(options={name: {...}
     ``speech`` (and its subclasses) with no ``speaks`` link at either end.
     Options ``classes`` and ``link_type``. Classes already covered by a
     ``requires_link`` rule on that link type in the same run are left to it.
+``projection``
+    A 2-D annotation linked to a cuboid (any link type, or option
+    ``link_type``) on a calibrated camera stream must overlap the cuboid's
+    projection by IoU ≥ ``min_iou`` (option, else the taxonomy's
+    ``projection_iou`` rule for that link type, else 0.5), share its class (or
+    a parent/child) and sit on the frame matched to the cuboid's sweep (option
+    ``max_skew`` in seconds loosens it). Faults a selected ``projection_iou``
+    or ``same_class`` rule covers are left to it. See :mod:`accord.crossmodal`.
 ``sync``
     Suspected sync issues. accord does not guess them here: an estimator
     (another module) registers with :func:`register_sync_estimator`, and its
@@ -1407,6 +1415,14 @@ def _sync(ctx: CheckContext, opts: Mapping[str, Any]) -> pd.DataFrame:
     if not out:
         return _empty_rows()
     return pd.concat(out, ignore_index=True)[[*_ROW_COLUMNS, "severity"]]
+
+
+@register_check("projection", options=("min_iou", "link_type", "max_skew"))
+def _projection(ctx: CheckContext, opts: Mapping[str, Any]) -> pd.DataFrame:
+    """2-D annotations linked to cuboids that miss their projection, class or frame."""
+    from accord.crossmodal import projection_findings
+
+    return projection_findings(ctx, opts)
 
 
 # -- run --------------------------------------------------------------------------------------
