@@ -13,6 +13,7 @@ SUITES = {
     "canvas": "benchmarks.bench_canvas",
     "checks": "benchmarks.bench_checks",
     "postgres": "benchmarks.bench_postgres",
+    "media": "benchmarks.bench_media",
 }
 
 
