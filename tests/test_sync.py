@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -294,6 +295,113 @@ def test_features_and_estimates_are_cached_per_file_version(
     moved = estimate_clock(session, "cached", "video")
     assert calls == ["audio"]
     assert moved.offset == pytest.approx(0.5005, abs=FRAME)
+
+
+def _video_only(src: Path, dst: Path) -> None:
+    """Remux ``src`` without its audio track (packets copied, timestamps kept)."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        vin = inp.streams.video[0]
+        vout = out.add_stream_from_template(vin)
+        for packet in inp.demux(vin):
+            if packet.dts is None:
+                continue
+            packet.stream = vout
+            out.mux(packet)
+
+
+def test_a_video_without_audio_track_is_compared_by_its_picture(
+    session: ac.Session, sample_scene: samples.SampleScene, tmp_path: Path
+) -> None:
+    mute = tmp_path / "mute.mp4"
+    _video_only(sample_scene.video, mute)
+    wav = tmp_path / "late.wav"
+    _shifted_copy(sample_scene.audio, wav, 0.1335)
+    session.add_item("mute", video={"cam1": mute, "cam2": sample_scene.video}, audio=wav)
+    item = session.item("mute")
+    assert sync.choose_reference(item).name == "audio"
+    # the audio against the silent video: claps found again on the picture's side
+    est = estimate_clock(session, "mute", "audio", reference="cam1")
+    assert est.method == "onset-motion" and est.confidence >= 0.5
+    assert est.offset == pytest.approx(-0.1335, abs=FRAME)
+    # picture against picture
+    both = estimate_clock(session, "mute", "cam2", reference="cam1", signal="motion")
+    assert both.method == "motion-motion" and abs(both.offset) < FRAME / 2
+
+
+def test_different_sample_rates(
+    session: ac.Session, sample_scene: samples.SampleScene, tmp_path: Path
+) -> None:
+    import av
+
+    x, rate = sf.read(sample_scene.second_audio, dtype="float32")
+    frame = av.AudioFrame.from_ndarray(x[None, :], format="flt", layout="mono")
+    frame.sample_rate = rate
+    resampler = av.AudioResampler(format="flt", layout="mono", rate=44_100)
+    y = np.concatenate([f.to_ndarray().ravel() for f in resampler.resample(frame)])
+    y = np.concatenate([y, *(f.to_ndarray().ravel() for f in resampler.resample(None))])
+    sf.write(tmp_path / "cd.wav", y, 44_100)
+    session.add_item("cd", audio={"audio": sample_scene.audio, "cd": tmp_path / "cd.wav"})
+    est = estimate_clock(session, "cd", "cd")
+    assert abs(est.offset - 0.3617) <= 1e-3 and abs(est.rate - 1.00015) * 1e6 <= 10
+
+
+@pytest.fixture(scope="module")
+def long_recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, ac.Clock]:
+    """A 5-minute 25 fps video flashing 20 times, and a recorder hearing a click at each flash.
+
+    The recorder's clock: video time = 0.8 + 1.0003 * recorder time (300 ppm drift).
+    """
+    import av
+
+    root = tmp_path_factory.mktemp("long")
+    fps, seconds = 25, 300
+    rng = np.random.default_rng(5)
+    flashes = np.sort(rng.choice(np.arange(50, fps * seconds - 50), 20, replace=False))
+    video = root / "long.mp4"
+    with av.open(str(video), "w") as out:
+        vs = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast"})
+        vs.width, vs.height, vs.pix_fmt = 64, 48, "yuv420p"
+        background = rng.integers(60, 120, (48, 64, 3)).astype(np.uint8)
+        lit = set(flashes.tolist())
+        for i in range(fps * seconds):
+            img = background.copy()
+            if i in lit:
+                img[10:40, 10:50] = 255
+            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            for packet in vs.encode(frame):
+                out.mux(packet)
+        for packet in vs.encode(None):
+            out.mux(packet)
+    clock = ac.Clock(0.8, 1.0003)
+    rate = 8000
+    x = rng.normal(0, 1e-3, seconds * rate).astype(np.float32)
+    click = np.exp(-np.arange(400) / 60) * np.sin(np.arange(400) * 1.3)
+    for f in flashes:
+        k = round(clock.to_stream(f / fps) * rate)
+        x[k : k + 400] += click.astype(np.float32)
+    audio = root / "long.wav"
+    sf.write(audio, x, rate)
+    return video, audio, clock
+
+
+def test_drift_from_events_far_apart(
+    session: ac.Session, long_recording: tuple[Path, Path, ac.Clock]
+) -> None:
+    video, audio, truth = long_recording
+    session.add_item("long", video=video, audio=audio)
+    est = estimate_clock(session, "long", "video")
+    inverse = truth.inverse()  # the video against the recorder
+    assert est.rate_estimated and est.windows >= 10 and est.confidence >= 0.9
+    assert est.offset == pytest.approx(inverse.offset, abs=FRAME / 4)
+    assert abs(est.rate - inverse.rate) * 1e6 <= 10
+    session.set_clock("long", "audio", truth.offset, truth.rate)
+    assert session.check().empty  # the recorder's clock makes the video agree
+    session.set_clock("long", "audio", truth.offset, 1.0)  # forget the drift
+    (message,) = session.check()["message"]
+    assert "drift -29" in message and "'video'" in message
 
 
 def test_choose_reference(session: ac.Session, sample_scene: samples.SampleScene) -> None:

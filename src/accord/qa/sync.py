@@ -105,6 +105,7 @@ DRIFT_TOLERANCE_PPM = 100.0
 _FINE_WINDOW = 0.4  # s: raw-sample windows of the fine stage
 _FINE_COUNT = 32
 _UPSAMPLE = 8
+_PROPOSERS = 40  # strongest events per side that propose offsets / lines
 
 
 # -- the result ---------------------------------------------------------------------------------
@@ -318,11 +319,10 @@ def _has_audio_track(path: str) -> bool:
 
 def _onset_envelope(audio: _Audio) -> _Envelope:
     """Positive spectral flux of log energies in 8 log-spaced bands, every ``STEP`` s."""
-    x = audio.samples.astype(np.float64)
     sr = audio.rate
     hop = max(1, round(sr * STEP))
     n_fft = 1 << max(4, round(math.log2(sr * 0.01)))
-    x = np.concatenate([x, np.zeros(n_fft)])
+    x = np.concatenate([audio.samples, np.zeros(n_fft, audio.samples.dtype)])
     n_frames = max(2, 1 + (len(x) - n_fft) // hop)
     freqs = np.fft.rfftfreq(n_fft, 1 / sr)
     edges = np.geomspace(80.0, min(8000.0, 0.45 * sr), 9)
@@ -332,7 +332,8 @@ def _onset_envelope(audio: _Audio) -> _Envelope:
     frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[::hop][:n_frames]
     energy = np.empty((len(frames), len(bands) - 1), dtype=np.float64)
     for lo in range(0, len(frames), 4096):
-        spec = np.abs(np.fft.rfft(frames[lo : lo + 4096] * window, axis=1)) ** 2
+        chunk = frames[lo : lo + 4096].astype(np.float64) * window
+        spec = np.abs(np.fft.rfft(chunk, axis=1)) ** 2
         energy[lo : lo + 4096] = np.add.reduceat(spec, bands, axis=1)[:, :-1]
     floor = 1e-3 * energy.mean(axis=0) + 1e-12
     log = np.log(energy + floor)
@@ -364,25 +365,64 @@ def _visual_onsets(path: str, width: int = 64) -> _Visual:
                 if frame.pts is None:
                     continue
                 times.append(float(frame.pts * frame.time_base))
-                small = frame.reformat(width=width, height=height, format="gray")
-                grey.append(small.to_ndarray()[:height, :width].astype(np.float32))
+                grey.append(_small_grey(frame, width, height))
         except (av.FFmpegError, EOFError) as exc:
             raise CorruptMediaError(path, "a video that decodes", detail=str(exc)) from exc
     if len(grey) < 3:
         raise CorruptMediaError(path, "a video with at least 3 frames", len(grey))
     order = np.argsort(times)
     t = np.asarray(times)[order]
-    g = np.stack([grey[i] for i in order]).reshape(len(order), -1)
-    diff = np.abs(np.diff(g, axis=0))  # (n - 1, pixels)
-    usual = np.percentile(diff, 90, axis=0)  # what each pixel usually does (overlays, motion)
-    motion = np.maximum(diff - usual, 0.0).mean(axis=1)
-    motion = np.concatenate([[0.0], motion])
-    base = np.array(
-        [np.median(motion[max(0, i - 5) : i]) if i else 0.0 for i in range(len(motion))]
-    )
+    g = np.stack([grey[i] for i in order]).reshape(len(order), -1)  # uint8: 2.3 kB a frame
+    del grey
+
+    def diff(rows: np.ndarray) -> np.ndarray:  # |frame i - frame i-1| for i in rows (>= 1)
+        return np.abs(g[rows].astype(np.int16) - g[rows - 1].astype(np.int16)).astype(np.float32)
+
+    sample = np.unique(np.linspace(1, len(g) - 1, min(len(g) - 1, 3000)).round().astype(int))
+    usual = np.percentile(diff(sample), 90, axis=0)  # what each pixel usually does (overlays)
+    motion = np.zeros(len(g))
+    for lo in range(1, len(g), 4096):
+        rows = np.arange(lo, min(lo + 4096, len(g)))
+        motion[rows] = np.maximum(diff(rows) - usual, 0.0).mean(axis=1)
+    # the rise over the frame before and over the recent level: a flash's first frame, not its
+    # last (its switching off moves as many pixels)
+    recent = np.lib.stride_tricks.sliding_window_view(np.concatenate([np.zeros(5), motion]), 5)
+    base = np.maximum(np.median(recent[:-1], axis=1), np.concatenate([[0.0], motion[:-1]]))
     onset = np.maximum(motion - base, 0.0)
     step = float(np.median(np.diff(t)))
     return _Visual(t, onset, step)
+
+
+_LUMA_FIRST = frozenset(
+    {
+        "yuv420p",
+        "yuvj420p",
+        "yuv422p",
+        "yuvj422p",
+        "yuv444p",
+        "yuvj444p",
+        "yuv440p",
+        "yuvj440p",
+        "yuv411p",
+        "yuv410p",
+        "nv12",
+        "nv21",
+        "gray",
+    }
+)  # 8-bit formats whose first plane is the luma, one byte a pixel
+
+
+def _small_grey(frame: Any, width: int, height: int) -> np.ndarray:
+    """A ``height × width`` uint8 grey thumbnail (block means of the luma plane if possible)."""
+    if frame.format.name in _LUMA_FIRST:
+        plane = frame.planes[0]
+        bh, bw = plane.height // height, plane.width // width
+        if bh >= 1 and bw >= 1:
+            y = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+            block = y[: bh * height, : bw * width].reshape(height, bh, width, bw)
+            return block.mean(axis=(1, 3)).astype(np.uint8)
+    small = frame.reformat(width=width, height=height, format="gray")
+    return small.to_ndarray()[:height, :width].copy()
 
 
 # -- numerics -----------------------------------------------------------------------------------
@@ -515,8 +555,9 @@ def _robust_line(
     max_dev = MAX_DRIFT_PPM * 1e-6
     candidates = [(float(y[i] - prior_rate * t[i]), prior_rate) for i in range(n)]
     if fit_rate:
-        for i in range(n):
-            for j in range(i + 1, n):
+        strongest = np.sort(np.argsort(-w, kind="stable")[:_PROPOSERS])
+        for i in strongest:
+            for j in strongest[strongest > i]:
                 if abs(t[j] - t[i]) < 1e-9:
                     continue
                 b = (y[j] - y[i]) / (t[j] - t[i])
@@ -553,12 +594,11 @@ def _robust_line(
 
 def _estimate_audio_pair(s: _Signal, r: _Signal, prior_rate: float) -> dict[str, Any]:
     env_s, env_r = s.envelope(), r.envelope()
-    if env_s.step != env_r.step:  # different sample rates: put the stream on the reference grid
-        t = env_r.start + env_r.step * np.arange(int((env_s.end - env_s.start) / env_r.step))
-        vals = np.interp(t + env_s.start - env_r.start, env_s.times, env_s.values)
-        env_s = _Envelope(vals, env_s.start, env_r.step)
+    if env_s.step != env_r.step:  # different sample rates: the stream on the reference's step
+        t = env_s.start + env_r.step * np.arange(int((env_s.end - env_s.start) / env_r.step))
+        env_s = _Envelope(np.interp(t, env_s.times, env_s.values), env_s.start, env_r.step)
     step = env_r.step
-    dur = env_s.end - env_s.start
+    dur = min(env_s.end - env_s.start, env_r.end - env_r.start)
     win = float(np.clip(dur / 4, 2.0, 20.0))
     n_win = max(1, round(win / step))
     hop_win = max(1, n_win // 2)
@@ -821,12 +861,14 @@ def _events(sig: _Signal, k: float = 6.0, limit: int = 400) -> tuple[np.ndarray,
 
 
 def _estimate_event_pair(s: _Signal, r: _Signal, prior_rate: float) -> dict[str, Any]:
-    """At least one side visual: pair events (flashes with claps), the best-agreeing offset wins.
+    """At least one side visual: pair events (flashes with claps); the best-agreeing offset wins.
 
-    Every pairing of a stream event with a reference event proposes an offset;
-    each proposal scores the strength products of the events it pairs within
-    half a frame. The best proposal's pairs are timed precisely (audio onsets
-    from the raw samples, frames by their start) and fitted.
+    Each pairing of one of the strongest stream events with one of the
+    strongest reference events proposes an offset; a proposal scores the
+    strength products of all the events it pairs within half a frame. The
+    winner's pairs (the tolerance widening by 200 ppm of the distance from its
+    strongest pair, for drift) are timed precisely — audio onsets from the
+    raw samples, frames by their start — and a robust line is fitted.
     """
     method = "motion-motion" if s.kind == r.kind else "onset-motion"
     step = (s if s.kind == "visual" else r).visual().step
@@ -844,40 +886,39 @@ def _estimate_event_pair(s: _Signal, r: _Signal, prior_rate: float) -> dict[str,
         }
     order = np.argsort(tr)
     tr, wr = tr[order], wr[order]
-    cand = (tr[None, :] - prior_rate * ts[:, None]).ravel()  # proposals: t_ref - b t_stream
+    top_s = np.argsort(-ws)[:_PROPOSERS]
+    top_r = np.argsort(-wr)[:_PROPOSERS]
+    cand = (tr[top_r][None, :] - prior_rate * ts[top_s][:, None]).ravel()  # t_ref - b t_stream
     cand = np.unique(np.round(cand / (step / 8)) * (step / 8))
     tol = step / 2
-    pred = cand[:, None] + prior_rate * ts[None, :]  # (proposal, stream event) on the reference
-    lo = np.searchsorted(tr, pred - tol)
-    hi = np.searchsorted(tr, pred + tol)
-    # best reference strength within tolerance of each predicted time
-    best_w = np.zeros(pred.shape)
-    for k in range(int((hi - lo).max()) if hi.size else 0):
-        j = lo + k
-        ok = j < hi
-        best_w = np.where(ok, np.maximum(best_w, wr[np.minimum(j, len(wr) - 1)]), best_w)
+    best_w = _best_within(tr, wr, cand[:, None] + prior_rate * ts[None, :], tol)
     score = (best_w * ws[None, :]).sum(axis=1)
     ib = int(np.argmax(score))
     a0 = float(cand[ib])
     far = np.abs(cand - a0) > 2 * step
-    second = float(score[far].max()) if far.any() else 0.0
     rest = score[far]
-    psr = (
-        float((score[ib] - rest.mean()) / rest.std()) if len(rest) > 10 and rest.std() > 0 else 0.0
-    )
-    out.update(score=float(score[ib]), second_score=second, psr=psr)
-    # pairs of the best proposal, timed precisely
+    psr = 0.0
+    if len(rest) > 10 and rest.std() > 0:
+        psr = float((score[ib] - rest.mean()) / rest.std())
+    out.update(score=float(score[ib]), second_score=float(rest.max(initial=0.0)), psr=psr)
+    # the winner's pairs; farther from its strongest pair, allow for drift
+    products = best_w[ib] * ws
+    anchor = float(ts[int(np.argmax(products))])
+    widen = np.minimum(tol + 2e-4 * np.abs(ts - anchor), 3 * step)
+    audio_s = s.audio() if s.kind == "audio" else None
+    audio_r = r.audio() if r.kind == "audio" else None
     pairs: list[tuple[float, float]] = []
     weights: list[float] = []
-    products = best_w[ib] * ws
     for i, t_s in enumerate(ts):
-        if products[i] < 0.1 * products.max():
-            continue  # a weak coincidence, not evidence
         guess = a0 + prior_rate * t_s
-        near = np.flatnonzero(np.abs(tr - guess) <= tol)
+        near = np.flatnonzero(np.abs(tr - guess) <= widen[i])
+        if len(near) == 0:
+            continue
         j = int(near[np.argmax(wr[near])])
-        pairs.append((_precise(s, float(t_s)), _precise(r, float(tr[j]))))
-        weights.append(float(products[i]))
+        if ws[i] * wr[j] < 0.1 * products.max():
+            continue  # a weak coincidence, not evidence
+        pairs.append((_precise(audio_s, float(t_s)), _precise(audio_r, float(tr[j]))))
+        weights.append(float(ws[i] * wr[j]))
     quant = step / math.sqrt(12)
     p = np.array(pairs)
     xs, ys = p[:, 0], p[:, 1]
@@ -911,11 +952,24 @@ def _estimate_event_pair(s: _Signal, r: _Signal, prior_rate: float) -> dict[str,
     }
 
 
-def _precise(sig: _Signal, t: float) -> float:
-    """An event's time: a frame's start, or the attack found in the raw audio near ``t``."""
-    if sig.kind == "visual":
+def _best_within(
+    times: np.ndarray, weights: np.ndarray, pred: np.ndarray, tol: float
+) -> np.ndarray:
+    """Per predicted time, the largest weight of a (sorted) event within ``tol`` (0: none)."""
+    lo = np.searchsorted(times, pred - tol)
+    hi = np.searchsorted(times, pred + tol)
+    best = np.zeros(pred.shape)
+    for k in range(int((hi - lo).max()) if hi.size else 0):
+        j = lo + k
+        best = np.where(j < hi, np.maximum(best, weights[np.minimum(j, len(weights) - 1)]), best)
+    return best
+
+
+def _precise(audio: _Audio | None, t: float) -> float:
+    """An event's time: a frame's start (no audio), or the attack in the raw audio near ``t``."""
+    if audio is None:
         return t
-    hit = _audio_onset_time(sig.audio(), t, 0.012)
+    hit = _audio_onset_time(audio, t, 0.012)
     return t if hit is None else hit[0]
 
 
