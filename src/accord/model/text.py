@@ -430,7 +430,7 @@ def span_times(
     hit = []
     for i, c in enumerate(cues or ()):
         a, b = int(c["char_start"]), int(c["char_end"])
-        if a < end and start < b or (a == b and start <= a < end):
+        if (a < end and start < b) or (a == b and start <= a < end):
             hit.append(i)
     if not hit:
         return SpanTimes(None, None, None, None, ())
