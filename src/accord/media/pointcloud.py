@@ -97,7 +97,12 @@ def validate_points(array: Any, where: str) -> np.ndarray:
     wrong shape or a non-numeric dtype and :class:`ValidationError` for NaN or
     infinite coordinates — naming ``where``.
     """
-    arr = np.asarray(array) if not isinstance(array, np.ndarray) else array
+    try:
+        arr = np.asarray(array) if not isinstance(array, np.ndarray) else array
+    except (ValueError, TypeError) as exc:  # ragged nested lists
+        raise ShapeError(
+            where, "a real numeric array (float or int) of shape (N, 3)", detail=str(exc)
+        ) from exc
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
     ):
