@@ -84,6 +84,7 @@ class Tiers:
 
     def x_of(self, tier: str, item_time: float) -> tuple[float, float]:
         """Page coordinates of item time ``item_time`` in the middle of a lane."""
+        self.area(tier).scroll_into_view_if_needed()
         box = self.area(tier).bounding_box()
         assert box is not None, f"no lane {tier}: {self.stats()['tiers']}"
         start, spp = self.view()
@@ -91,6 +92,18 @@ class Tiers:
 
     def segment(self, ann_id: str) -> Locator:
         return self.root.locator(f'[data-segment-id="{ann_id}"]')
+
+    def box(self, ann_id: str) -> dict[str, float]:
+        """A segment's box, scrolled into view first (running cells scrolls the notebook)."""
+        seg = self.segment(ann_id)
+        seg.scroll_into_view_if_needed()
+        box = seg.bounding_box()
+        assert box is not None, f"segment {ann_id} is not rendered"
+        return box
+
+    def click(self, ann_id: str) -> None:
+        box = self.box(ann_id)
+        self.lab.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
 
     def drag(self, a: tuple[float, float], b: tuple[float, float]) -> None:
         page = self.lab.page
@@ -153,17 +166,14 @@ def test_a_segment_drawn_on_a_tier_is_stored_in_stream_and_item_seconds(lab: Lab
 
 def test_python_segment_appears_then_resize_relabel_delete_from_the_page(lab: Lab) -> None:
     t = _start(lab)
-    ann_id = lab.value(
-        "s.annotate('scene', 'second_audio', 'noise', ac.TimeSegment(5.0, 6.0))"
-    )
+    ann_id = lab.value("s.annotate('scene', 'second_audio', 'noise', ac.TimeSegment(5.0, 6.0))")
     seg = t.segment(ann_id)
     seg.wait_for(timeout=10_000)
     item_start = float(seg.get_attribute("data-item-start"))
     assert abs(item_start - (OFFSET + RATE * 5.0)) < 1e-9
     _, spp = t.view()
     # resize: drag the end edge 60 px to the right
-    box = seg.bounding_box()
-    assert box is not None
+    box = t.box(ann_id)
     y = box["y"] + box["height"] / 2
     end_x = box["x"] + box["width"] - 1
     t.drag((end_x, y), (end_x + 60, y))
@@ -172,14 +182,15 @@ def test_python_segment_appears_then_resize_relabel_delete_from_the_page(lab: La
     assert g["start"] == 5.0
     assert abs(g["end"] - (6.0 + 60 * spp / RATE)) <= 2 * spp / RATE, (g, spp)
     # relabel: click to select, press the speech hotkey
-    box = seg.bounding_box()
-    lab.page.mouse.click(box["x"] + box["width"] / 2, y)
+    t.click(ann_id)
     assert t.stats()["selected"] == ann_id
     lab.page.keyboard.press("s")
     lab.wait_value(f"s.get({ann_id!r}).label", "speech")
     # undo from the page brings the old class back; redo the new one
+    t.root.focus()  # running a cell moved the focus to the notebook
     lab.page.keyboard.press("Control+z")
     lab.wait_value(f"s.get({ann_id!r}).label", "noise")
+    t.root.focus()
     lab.page.keyboard.press("Control+Shift+z")
     lab.wait_value(f"s.get({ann_id!r}).label", "speech")
     # a clock changed in Python moves the segment in the page at once
@@ -190,8 +201,7 @@ def test_python_segment_appears_then_resize_relabel_delete_from_the_page(lab: La
         timeout=10_000,
     )
     # delete: select it and press Delete
-    box = seg.bounding_box()
-    lab.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    t.click(ann_id)
     lab.page.keyboard.press("Delete")
     lab.wait_value(f"{ann_id!r} in set(s.annotations.id)", False)
     seg.wait_for(state="detached", timeout=10_000)
@@ -219,6 +229,7 @@ def test_cue_text_is_edited_in_the_page_and_hostile_text_shows_as_text(lab: Lab)
     )
     cue = t.segment(ana)
     assert cue.inner_text() == "Hello, this is Ana."
+    cue.scroll_into_view_if_needed()
     cue.dblclick()
     editor = t.root.locator("input.accord-tiers-editor")
     editor.wait_for()
