@@ -108,6 +108,15 @@ def test_video_offset_from_flashes_and_claps(scene: ac.Session) -> None:
     assert other.offset == pytest.approx((0 - 0.3617) / 1.00015, abs=FRAME)
 
 
+def test_an_unmeasured_rate_keeps_the_stored_one(scene: ac.Session) -> None:
+    scene.set_clock("scene", "video", 0.0, 1.0001)
+    est = estimate_clock(scene, "scene", "video")
+    assert not est.rate_estimated and est.rate == pytest.approx(1.0001, abs=1e-12)
+    assert abs(est.offset) < FRAME and est.drift_ppm == pytest.approx(0, abs=1e-6)
+    scene.set_clock("scene", "video", 0.0, 1.0)
+    assert estimate_clock(scene, "scene", "video").rate == 1.0
+
+
 @pytest.mark.parametrize("shift", [0.2502, -0.4171])
 def test_video_offset_against_a_shifted_audio(
     session: ac.Session, sample_scene: samples.SampleScene, tmp_path: Path, shift: float

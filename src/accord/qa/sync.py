@@ -6,30 +6,37 @@ that with the reference's stored clock: the result is the stream's clock in
 item time (``t_item = offset + rate * t_stream``), next to what is stored.
 
 Audio against audio
-    Onset strength (positive spectral flux of log band energies, 2 ms steps)
-    is cross-correlated, window by window across the recording, against the
-    whole reference (normalised correlation over every lag). A robust line
-    through the windows' lags gives a first offset and rate. Then short
-    windows around the strongest onsets are refined on the raw samples: the
-    reference is resampled along the current line (windowed sinc), the
-    correlation peak is interpolated (8× band-limited, then parabolic) to a
-    small fraction of a sample, and a weighted line through those points gives
-    offset *and* drift with their standard errors. Twice.
+    Onset strength (positive spectral flux of log energies in 8 bands, 2 ms
+    steps) is cross-correlated, window by window across the recording,
+    against the whole reference (normalised correlation over every lag). A
+    robust line through the windows' lags gives a first offset and rate.
+    Then 0.4 s windows around the strongest onsets, spread over the
+    recording, are refined on the raw samples: the reference is resampled
+    along the current line (windowed sinc), the correlation peak is
+    interpolated (band-limited to 1/8 sample, then a parabola), and a
+    weighted line through those points gives offset *and* drift with their
+    standard errors (repeated once with the refined line).
 Audio against video (or video against video)
-    Visual onset strength: the mean absolute difference between successive
-    frames (decoded small and grey with PyAV), per pixel above its usual
-    change, then above the recent frames' level — a flash, a cut, a clap
-    seen. It is correlated with the audio onsets binned to frames for a
-    coarse offset; then each visual event is paired with the audio onset it
-    matches, timed from the raw samples. An event is taken to happen at the
-    start of the first frame that shows it, so the offset is known to about a
+    Visual onset strength: how suddenly the picture changed — the mean
+    absolute difference between successive frames (a 64-pixel-wide grey
+    thumbnail, decoded with PyAV) beyond what each pixel usually does (its
+    90th percentile, which hides overlays such as burned-in timecode and
+    steady motion), and beyond the frame before (a flash counts when it goes
+    on, not off). Visual events (flashes, cuts) and audio events (claps) are
+    the peaks of the two onset strengths; each pairing of strong events
+    proposes an offset, the proposal that pairs the most strength within
+    half a frame wins, and its pairs are timed — audio attacks from the raw
+    samples, an event on video at the *start of the first frame that shows
+    it* — and fitted with a robust line. So the offset is known to about a
     frame; the rate is estimated only when the events span enough time to
-    pin it to 100 ppm, otherwise the stored rate is kept.
+    pin it to 100 ppm, otherwise the stored rates are kept.
 
-``confidence`` (0–1) says how much to trust an estimate: it falls with the
-peak-to-sidelobe ratio of the correlations, with the share of windows (or
-events) that agree with the fitted line and, for audio, with how alike the
-two signals are at the peak. Noise against noise scores near 0.
+``confidence`` (0–1) says how much to trust an estimate. Audio: the share of
+windows on the fitted line × the peak-to-sidelobe ratio of their
+correlations (5 → 0, 12 → 1) × how alike the raw signals are at the peak
+(normalised correlation 0.2 → 0, 0.6 → 1). Events: how far the winning
+proposal stands above the others (in standard deviations, 4 → 0, 10 → 1)
+× the paired events (3 or more → 1). Noise against noise scores near 0.
 
 :func:`estimate_sync` tabulates every audio and video stream of an item
 against its reference. On ``import accord`` an estimator is registered with
@@ -184,6 +191,14 @@ def _file_key(path: str) -> tuple[str, int, int]:
     return (os.path.realpath(path), st.st_size, st.st_mtime_ns)
 
 
+def _store(key: Hashable, value: Any) -> None:
+    with _CACHE_LOCK:
+        _CACHE[key] = value
+        _CACHE.move_to_end(key)
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+
+
 def _cached(
     key: Hashable, build: Callable[[], Any], keep: Callable[[Any], bool] | None = None
 ) -> Any:
@@ -193,10 +208,7 @@ def _cached(
             return _CACHE[key]
     value = build()
     if keep is None or keep(value):
-        with _CACHE_LOCK:
-            _CACHE[key] = value
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
+        _store(key, value)
     return value
 
 
@@ -246,7 +258,6 @@ class _Signal:
     key: tuple[Any, ...]
     path: str
     track: bool = False  # audio from a video container's audio track
-    duration: float = 0.0
 
     def audio(self) -> _Audio:
         return _read_audio(self.path, self.track)
@@ -297,11 +308,14 @@ def _decode_audio(path: str, track: bool) -> _Audio:
                     start = float(frame.pts * frame.time_base)
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
         except (av.FFmpegError, EOFError) as exc:
             raise CorruptMediaError(path, "an audio track that decodes", detail=str(exc)) from exc
     if not chunks or rate <= 0:
         raise CorruptMediaError(path, "an audio track with at least one sample", 0)
-    return _Audio(np.concatenate(chunks).astype(np.float32), rate, start or 0.0)
+    # a container's audio track keeps its timestamps (the video's time); an audio file starts at 0
+    return _Audio(np.concatenate(chunks).astype(np.float32), rate, (start or 0.0) if track else 0.0)
 
 
 def _has_audio_track(path: str) -> bool:
@@ -646,13 +660,15 @@ def _estimate_audio_pair(s: _Signal, r: _Signal, prior_rate: float) -> dict[str,
     )
     assert line is not None
     n_in = int(line.inliers.sum())
-    coarse_conf = (n_in / len(t_c)) * _saturate(
-        float(np.median(psr_a[good][line.inliers])), 5.0, 12.0
+    # windows that should have matched: those the line puts inside the reference
+    half_win = n_win * step / 2
+    on_ref = (line.a + line.b * tc_a >= env_r.start + half_win) & (
+        line.a + line.b * tc_a <= env_r.end - half_win
     )
-    out.update(coarse_psr=float(np.median(psr_a[good][line.inliers])), coarse_inliers=n_in)
+    median_psr = float(np.median(psr_a[good][line.inliers]))
+    coarse_conf = min(1.0, n_in / max(1, int(on_ref.sum()))) * _saturate(median_psr, 5.0, 12.0)
+    out.update(coarse_psr=median_psr, coarse_inliers=n_in)
     a, b = line.a, line.b
-    if n_in < 3 and line.b == prior_rate:
-        b = prior_rate
     fine = _refine_audio(s, r, env_s, a, b, prior_rate, margin=max(0.004, 4 * line.residual))
     if fine is None:
         err = math.sqrt(max(float(line.cov[0, 0]), 0.0))
@@ -1014,22 +1030,19 @@ def _usable(item: Item, name: str, where: str) -> Stream:
 
 
 def _signal(st: Stream, role: str, signal: str) -> _Signal:
+    """What ``st`` contributes: its samples, its video's audio track, or its picture."""
     path = st.uri or ""
     key = _file_key(path)
-    dur = float(st.duration or 0.0)
     if st.modality == "audio":
-        return _Signal("audio", key, path, False, dur)
-    if role == "reference":
-        if _has_audio_track(path):
-            return _Signal("audio", (*key, "track"), path, True, dur)
-        return _Signal("visual", key, path, False, dur)
-    if signal == "audio":
-        if not _has_audio_track(path):
-            raise UnsupportedMediaError(
-                path, f"an audio track in video stream {st.name!r}", "no audio track"
-            )
-        return _Signal("audio", (*key, "track"), path, True, dur)
-    return _Signal("visual", key, path, False, dur)
+        return _Signal("audio", key, path)
+    wants_track = role == "reference" or signal == "audio"
+    if wants_track and _has_audio_track(path):
+        return _Signal("audio", (*key, "track"), path, track=True)
+    if signal == "audio" and role == "stream":
+        raise UnsupportedMediaError(
+            path, f"an audio track in video stream {st.item}/{st.name}", "no audio track"
+        )
+    return _Signal("visual", key, path)
 
 
 def estimate_clock(
@@ -1070,14 +1083,17 @@ def estimate_clock(
     sig_r = _signal(ref, "reference", signal)
     # prior: the relative rate the stored clocks imply (kept when the rate cannot be measured)
     prior = st.clock.rate / ref.clock.rate
-    key = ("estimate", sig_s.key, sig_s.kind, sig_r.key, sig_r.kind, round(prior, 12))
+    key = ("estimate", sig_s.key, sig_s.kind, sig_r.key, sig_r.kind)
 
     def run() -> dict[str, Any]:
         if sig_s.kind == "audio" and sig_r.kind == "audio":
-            return _estimate_audio_pair(sig_s, sig_r, prior)
-        return _estimate_event_pair(sig_s, sig_r, prior)
+            return {**_estimate_audio_pair(sig_s, sig_r, prior), "prior": prior}
+        return {**_estimate_event_pair(sig_s, sig_r, prior), "prior": prior}
 
     res = _cached(key, run)
+    if not res.get("rate_estimated") and res["prior"] != prior:  # it kept another stored rate
+        res = run()
+        _store(key, res)
     rel: Clock = res["relative"]
     clock = rel.then(ref.clock)
     rate_estimated = bool(res.get("rate_estimated", False))
@@ -1101,7 +1117,7 @@ def estimate_clock(
         rate_estimated=rate_estimated,
         evidence_time=None if evidence is None else float(clock.to_item(evidence)),
         duration=st.duration,
-        details={k: v for k, v in res.items() if k not in ("relative",)},
+        details={k: v for k, v in res.items() if k not in ("relative", "prior")},
     )
 
 
