@@ -255,6 +255,46 @@ describe("tiers in the page", () => {
     expect(clock.state.time).toBe(1);
   });
 
+  it("relabels from the right-click class menu, edits text with Enter, jumps from the panel", async () => {
+    const { host, kernel, clock, root } = await mount([row("c", "transcript", "speech", 1, 2, { attributes: { speaker: "Ana" } })]);
+    const area = host.querySelector('[data-tier="transcript/speaker:Ana"] .accord-tier-area')!;
+    area.dispatchEvent(new MouseEvent("contextmenu", { clientX: 150, bubbles: true, cancelable: true }));
+    const items = [...host.querySelectorAll<HTMLButtonElement>(".accord-tiers-menu button")].map((b) => b.dataset.class);
+    expect(items).toEqual(["speech"]); // noise is not allowed on a text stream
+    const audio = host.querySelector('[data-tier="second_audio/class:speech"] .accord-tier-area')!;
+    pointer(audio, "pointerdown", 600);
+    pointer(audio, "pointermove", 700);
+    pointer(audio, "pointerup", 700);
+    await flush();
+    expect(kernel.commands("annotation.add")[0]).toMatchObject({ stream: "second_audio", label: "speech" });
+    // select the cue again; Enter opens the editor, Escape leaves it unsent
+    pointer(area, "pointerdown", 150);
+    pointer(area, "pointerup", 150);
+    root.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    const input = host.querySelector<HTMLInputElement>("input.accord-tiers-editor")!;
+    expect(input).not.toBeNull();
+    input.value = "typed";
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
+    await flush();
+    expect(host.querySelector("input.accord-tiers-editor")).toBeNull();
+    expect(kernel.commands("annotation.update")).toHaveLength(0);
+    clock.seek(7);
+    host.querySelector<HTMLButtonElement>('button[data-action="jump"]')!.click();
+    expect(clock.state.time).toBe(1);
+    expect(root.accordTiers().selected).toBe("c");
+  });
+
+  it("relabels through the menu", async () => {
+    const { host, kernel } = await mount([row("a", "second_audio", "noise", 1, 2)]);
+    const area = host.querySelector('[data-tier="second_audio/class:noise"] .accord-tier-area')!;
+    const x = parseFloat(segEl(host, "a")!.style.left) + 20;
+    area.dispatchEvent(new MouseEvent("contextmenu", { clientX: x, bubbles: true, cancelable: true }));
+    host.querySelector<HTMLButtonElement>('.accord-tiers-menu button[data-class="speech"]')!.click();
+    await flush();
+    expect(kernel.commands("annotation.update")[0]).toMatchObject({ id: "a", label: "speech" });
+    expect(host.querySelector(".accord-tiers-menu")).toBeNull();
+  });
+
   it("unsubscribes from the clock and view on destroy", async () => {
     const { clock, view, part, host } = await mount([]);
     expect(clock.listeners).toBeGreaterThan(0);
