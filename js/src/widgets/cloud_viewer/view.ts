@@ -317,13 +317,19 @@ export class CloudViewerView {
     this.renderer?.dispose();
     const g = globalThis as { accordCloud?: Record<string, CloudHook> };
     const id = this.modelId();
-    if (id && g.accordCloud) delete g.accordCloud[id];
+    if (g.accordCloud) delete g.accordCloud[id];
     this.ui.detach();
   }
 
-  private modelId(): string | null {
-    const id = (this.model as { model_id?: unknown }).model_id;
-    return typeof id === "string" ? id : null;
+  private hookId: string | null = null;
+
+  /** The widget model's id, or (anywidget may hide it) a random id of this view. */
+  private modelId(): string {
+    if (this.hookId === null) {
+      const id = (this.model as { model_id?: unknown }).model_id;
+      this.hookId = typeof id === "string" && id ? id : newUuid();
+    }
+    return this.hookId;
   }
 
   // -- traits -----------------------------------------------------------------------
@@ -1439,7 +1445,7 @@ export class CloudViewerView {
 
   private installHook(): void {
     const id = this.modelId();
-    if (!id) return;
+    this.el.dataset.modelId = id;
     const g = globalThis as { accordCloud?: Record<string, CloudHook> };
     g.accordCloud ??= {};
     g.accordCloud[id] = {
