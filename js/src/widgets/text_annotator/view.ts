@@ -231,7 +231,7 @@ export class TextAnnotatorView {
     this.edits.close();
     for (const off of this.cleanups.splice(0)) off();
     for (const off of this.busOff.splice(0)) off();
-    if (this.rafId) cancelAnimationFrame(this.rafId);
+    if (this.rafId && typeof cancelAnimationFrame === "function") cancelAnimationFrame(this.rafId);
     delete this.root.accordSelectRange;
     delete this.root.accordCharRect;
     delete this.root.accordRelate;
