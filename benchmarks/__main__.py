@@ -13,7 +13,9 @@ SUITES = {
     "canvas": "benchmarks.bench_canvas",
     "checks": "benchmarks.bench_checks",
     "postgres": "benchmarks.bench_postgres",
+    "cloud": "benchmarks.bench_cloud",
     "media": "benchmarks.bench_media",
+    "formats": "benchmarks.bench_formats",
 }
 
 

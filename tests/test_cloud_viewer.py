@@ -1,4 +1,4 @@
-"""CloudViewer, kernel side: binary points, per-point traits, cuboid commands, frustums, pythreejs."""
+"""CloudViewer, kernel side: binary points, per-point traits, commands, frustums, pythreejs."""
 
 from __future__ import annotations
 

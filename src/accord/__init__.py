@@ -35,7 +35,14 @@ from accord.session import Result, Session
 __version__ = "0.1.0"
 
 _LAZY = {"widgets": "accord.widgets", "samples": "accord.samples"}
-_LAZY_WIDGETS = ("Disagreements", "Player", "RegionCanvas", "TextAnnotator", "show_annotation")
+_LAZY_WIDGETS = (
+    "CloudViewer",
+    "Disagreements",
+    "Player",
+    "RegionCanvas",
+    "TextAnnotator",
+    "show_annotation",
+)
 
 
 def __getattr__(name: str) -> object:
@@ -51,6 +58,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [  # noqa: RUF022 - grouped: model, session, lazily imported widgets
     "AccordError",
+    "CloudViewer",
     "Disagreements",
     "Player",
     "RegionCanvas",

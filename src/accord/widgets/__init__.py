@@ -1,9 +1,18 @@
 """Widgets: views bound to a Session (anywidget components)."""
 
 from accord.widgets.base import SessionWidget
+from accord.widgets.cloud_viewer import CloudViewer
 from accord.widgets.disagreements import Disagreements
 from accord.widgets.player import Player
 from accord.widgets.region_canvas import RegionCanvas, show_annotation
 from accord.widgets.text_annotator import TextAnnotator
 
-__all__ = ["Disagreements", "Player", "RegionCanvas", "SessionWidget", "TextAnnotator", "show_annotation"]
+__all__ = [
+    "CloudViewer",
+    "Disagreements",
+    "Player",
+    "RegionCanvas",
+    "SessionWidget",
+    "TextAnnotator",
+    "show_annotation",
+]

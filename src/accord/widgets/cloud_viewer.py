@@ -91,7 +91,7 @@ class ArrayTrait(traitlets.TraitType):
 class CloudViewer(SessionWidget):
     """A 3-D point-cloud viewer and cuboid editor for one point-cloud stream.
 
-    >>> v = ac.CloudViewer(s, "scene-001", "lidar", sweep=12, color_by="intensity")  # doctest: +SKIP
+    >>> v = ac.CloudViewer(s, "scene-001", "lidar", sweep=12)  # doctest: +SKIP
     >>> v.sweep = 13                      # shows sweep 13 (points, cuboids, tracks)
     >>> v.color_by = "label"              # restyles in the page; points are not resent
     >>> v.set_points(xyz, intensity=i)    # any (N, 3) array instead of a sweep
