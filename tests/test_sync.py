@@ -13,7 +13,7 @@ import soundfile as sf
 
 import accord as ac
 from accord import samples
-from accord.errors import MissingMediaError, NotFoundError, ValidationError
+from accord.errors import CorruptMediaError, MissingMediaError, NotFoundError, ValidationError
 from accord.qa import checks, sync
 from accord.qa.sync import SyncEstimate, estimate_clock, estimate_sync, sync_suspicions
 
@@ -261,6 +261,10 @@ def test_missing_media_file_is_named(
     with pytest.raises(MissingMediaError, match=r"gone\.wav"):
         estimate_clock(session, "gone", "video")
     assert session.check(rules=["builtin:sync"]).empty  # the check skips unreadable media
+    wav.write_bytes(b"RIFF not really a wave file" * 100)  # replaced by garbage
+    with pytest.raises(CorruptMediaError, match=r"gone\.wav"):
+        estimate_clock(session, "gone", "video")
+    assert session.check(rules=["builtin:sync"]).empty
 
 
 # -- cost -------------------------------------------------------------------------------------

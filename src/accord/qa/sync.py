@@ -70,6 +70,7 @@ from accord.errors import (
 )
 from accord.model.clock import Clock
 from accord.model.item import Item, Stream
+from accord.progress import progress
 from accord.qa.checks import SyncSuspicion, register_sync_estimator
 
 if TYPE_CHECKING:
@@ -374,14 +375,17 @@ def _visual_onsets(path: str, width: int = 64) -> _Visual:
         height = max(2, round(width * (ctx.height or 9) / (ctx.width or 16) / 2) * 2)
         times: list[float] = []
         grey: list[np.ndarray] = []
-        try:
-            for frame in container.decode(st):
-                if frame.pts is None:
-                    continue
-                times.append(float(frame.pts * frame.time_base))
-                grey.append(_small_grey(frame, width, height))
-        except (av.FFmpegError, EOFError) as exc:
-            raise CorruptMediaError(path, "a video that decodes", detail=str(exc)) from exc
+        name = os.path.basename(path)
+        with progress(int(st.frames or 0) or None, f"Motion in {name}") as bar:
+            try:
+                for frame in container.decode(st):
+                    bar.advance(1)
+                    if frame.pts is None:
+                        continue
+                    times.append(float(frame.pts * frame.time_base))
+                    grey.append(_small_grey(frame, width, height))
+            except (av.FFmpegError, EOFError) as exc:
+                raise CorruptMediaError(path, "a video that decodes", detail=str(exc)) from exc
     if len(grey) < 3:
         raise CorruptMediaError(path, "a video with at least 3 frames", len(grey))
     order = np.argsort(times)
