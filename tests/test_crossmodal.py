@@ -338,7 +338,7 @@ def test_planted_errors_are_found_and_nothing_else(boxed, truth) -> None:
     assert "classes differ ('person' vs 'car')" in r["message"]
     assert "IoU" not in r["message"]
     r = rows[(late, "cuboid-car-1-60")]
-    assert f"on frame {matched[60] + 1}, but the sweep matches frame {matched[60]}" in r["message"]
+    assert f"on frame {matched[60] + 1} while the sweep matches frame {matched[60]}" in r["message"]
     assert r["frame"] == matched[60] + 1
     # max_skew tolerates the late box (one frame ≈ 0.033 s from the sweep)
     loose = s.check(rules=["builtin:projection"], options={"projection": {"max_skew": 0.05}})
@@ -381,3 +381,70 @@ def test_the_check_runs_with_the_defaults(boxed) -> None:
     assert "builtin:projection" in set(df["rule"])
     with pytest.raises(ValidationError, match="min_iou"):
         s.check(options={"projection": {"min_iou": 2}})
+
+
+def test_sweeps_outside_the_video_get_no_box(sample_scene, truth, tmp_path) -> None:
+    """The video starts 1.1 s into the item: sweeps before it are skipped, not clamped."""
+    s = open_scene(tmp_path / "late.accord", sample_scene, clocks={"video": {"offset": 1.1}})
+    add_truth_cuboids(s, truth)
+    proj = s.project_cuboids("scene", sweeps=range(16))
+    assert proj.loc[proj["sweep"] < 11, "in_range"].eq(False).all()
+    assert proj.loc[proj["sweep"] >= 11, "in_range"].all()
+    out = s.prelabel_boxes_from_cuboids("scene", sweeps=range(16), source="human")
+    early = out[out["cuboid"].str.endswith(tuple(f"-{k:02d}" for k in range(11)))]
+    assert early["box"].isna().all()
+    assert set(early["skipped"]) == {"sweep outside the frames of 'video'"}
+    made = out["box"].dropna()
+    assert len(made) > 0
+    # boxes sit on the frame nearest their sweep in item time (video time = item - 1.1)
+    frame_times = np.array(truth["video"]["frame_times"])
+    for cub, box in zip(out["cuboid"], out["box"], strict=True):
+        if pd.isna(box):
+            continue
+        k = int(cub[-2:])
+        assert s.get(box).frame == int(np.argmin(np.abs(frame_times - (k / 10 - 1.1))))
+    assert s.check(rules=["builtin:projection"]).empty
+    s.close()
+
+
+def write_png(path: Path, rgb: np.ndarray) -> None:
+    import av
+
+    with av.open(str(path), "w", format="image2") as out:
+        st = out.add_stream("png")
+        st.width, st.height, st.pix_fmt = rgb.shape[1], rgb.shape[0], "rgb24"
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        for packet in st.encode(frame):
+            out.mux(packet)
+        for packet in st.encode(None):
+            out.mux(packet)
+
+
+def test_an_image_camera_gets_boxes_without_frames(sample_scene, truth, tmp_path) -> None:
+    from accord.media.probe import frame_at
+
+    png = tmp_path / "still.png"
+    write_png(png, frame_at(sample_scene.video, truth["lidar"]["sweeps"][20]["matched_frame"]))
+    s = ac.Session(tmp_path / "img.accord", taxonomy=taxonomy([]), annotator="ana")
+    s.add_item(
+        "scene",
+        image={"path": png, "sensor": "cam2"},
+        lidar=sample_scene.lidar,
+        calibration=sample_scene.calibration,
+    )
+    add_truth_cuboids(s, truth)
+    proj = s.project_cuboids("scene", "image", sweeps=[20])
+    assert proj["frame"].isna().all() and proj["in_range"].all()
+    out = s.prelabel_boxes_from_cuboids("scene", "image", sweeps=[20], source="human")
+    for obj in truth["lidar"]["sweeps"][20]["objects"]:
+        box = out.set_index("cuboid").loc[f"cuboid-{obj['id']}-20", "box"]
+        g = s.get(box)
+        assert g.frame is None and g.stream == "image"
+        x1, y1, x2, y2 = obj["box2d"]
+        np.testing.assert_allclose(
+            [g.geometry.x, g.geometry.y, g.geometry.w, g.geometry.h],
+            [x1, y1, x2 - x1, y2 - y1],
+            atol=1.0,
+        )
+    assert s.check(rules=["builtin:projection"]).empty
+    s.close()

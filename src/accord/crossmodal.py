@@ -70,6 +70,7 @@ PROJECTION_COLUMNS = (
     "frame",
     "frame_time",
     "skew_s",
+    "in_range",
     "visible",
     "x1",
     "y1",
@@ -203,8 +204,9 @@ def project_cuboids(
     """Every cuboid annotation of the item's point-cloud stream, projected into a camera.
 
     One row per cuboid (of ``sweeps`` if given): its ``sweep``, the matched
-    ``frame`` of ``camera_stream`` (``<NA>`` for an image), the times and skew,
-    ``visible`` and the box clipped to the image as ``x1, y1, x2, y2`` (NaN
+    ``frame`` of ``camera_stream`` (``<NA>`` for an image or an untimed sweep),
+    the times and skew, ``in_range`` (the sweep falls within the video; always
+    true for an image), ``visible`` and the box clipped to the image as ``x1, y1, x2, y2`` (NaN
     when not in view) and as a ``box`` geometry mapping (``None``). Columns:
     :data:`PROJECTION_COLUMNS`.
     """
@@ -220,7 +222,6 @@ def project_cuboids(
         wanted = sorted({int(s) for s in sweeps})
         cub = cub[cub["frame"].isin(wanted).to_numpy(dtype=bool)]
     n = len(cub)
-    sweep = cub["frame"].astype("Int64").to_numpy(dtype=float, na_value=np.nan)
     if cloud.timeline is not None:
         sweep_t = cub["item_start"].to_numpy(dtype=float)
     else:
@@ -232,9 +233,13 @@ def project_cuboids(
         frame = pd.array(np.where(known, frame_f, -1), dtype="Int64")
         frame[~known] = pd.NA
         frame_t = np.where(known, frame_t, np.nan)
-    else:
+        with np.errstate(invalid="ignore"):
+            t_cam = cam.clock.to_stream(sweep_t)
+            in_range = known & (t_cam >= cam.timeline.start - 1e-9) & (t_cam < cam.timeline.end)
+    else:  # a still image: no frame to match, every cuboid is "at" it
         frame = pd.array([pd.NA] * n, dtype="Int64")
         frame_t = np.full(n, np.nan)
+        in_range = np.ones(n, dtype=bool)
     visible = ~np.isnan(boxes[:, 0])
     box_col = [
         {"x": b[0], "y": b[1], "w": b[2] - b[0], "h": b[3] - b[1]} if v else None
@@ -248,14 +253,13 @@ def project_cuboids(
             "label": cub["label"].to_numpy(dtype=object),
             "track": cub["track"].to_numpy(dtype=object),
             "entity": cub["entity"].to_numpy(dtype=object),
-            "sweep": pd.array(np.where(np.isnan(sweep), -1, sweep).astype(int), dtype="Int64")
-            if n
-            else pd.array([], dtype="Int64"),
+            "sweep": cub["frame"].astype("Int64").array,
             "sweep_time": sweep_t,
             "camera": cam.name,
             "frame": frame,
             "frame_time": frame_t,
             "skew_s": frame_t - sweep_t,
+            "in_range": in_range,
             "visible": visible,
             "x1": boxes[:, 0],
             "y1": boxes[:, 1],
@@ -369,6 +373,13 @@ def prelabel_boxes_from_cuboids(
             "skipped": None,
         }
         rows.append(row)
+        if not r.in_range:
+            row["skipped"] = (
+                "no sweep time to match a frame"
+                if pd.isna(r.sweep_time)
+                else f"sweep outside the frames of {camera_stream!r}"
+            )
+            continue
         if not r.visible:
             row["skipped"] = "not in view"
             continue
@@ -727,10 +738,10 @@ def projection_findings(ctx: CheckContext, opts: Mapping[str, Any]) -> pd.DataFr
             faults.append(f"their classes differ ({c['label']!r} vs {b['label']!r})")
         if frame_bad[k]:
             faults.append(
-                f"it is on frame {int(bframe[k])}, but the sweep matches frame "
+                f"it is on frame {int(bframe[k])} while the sweep matches frame "
                 f"{int(expected_frame[k])} ({skew[k]:+.3f} s from the sweep)"
             )
-        msgs.append(f"{head}, but " + " and ".join(faults) + ".")
+        msgs.append(f"{head}: " + "; ".join(faults) + ".")
     sel = np.flatnonzero(bad)
     b, c = box.iloc[sel], cub.iloc[sel]
     rows = q._rows(
