@@ -30,6 +30,14 @@ describe("drag → stream seconds", () => {
     expect(t).toEqual({ start: 0, end: 10 });
   });
 
+  it("respects a stream that starts after 0 (a video's first frame)", () => {
+    const view = new FakeView(0, 0.01, 1000);
+    const clock = { offset: 0, rate: 1 };
+    expect(dragTimes({ kind: "draw", clock, view, duration: 10, min: 0.5, fromX: 10, toX: 100 })).toEqual({ start: 0.5, end: 1 });
+    expect(dragTimes({ kind: "move", clock, view, duration: 10, min: 0.5, fromX: 300, toX: 0, segment: { start: 2, end: 3 } })).toEqual({ start: 0.5, end: 1.5 });
+    expect(segmentProblem(0.2, 1, 10, 0.5)).toMatch(/after 0.5 s/);
+  });
+
   it("moves keeping the length and stops at the stream's ends", () => {
     const view = new FakeView(0, 0.01, 1000);
     const clock = { offset: 0, rate: 1 };

@@ -21,6 +21,8 @@ export interface DragInput {
   view: Pick<TimeView, "xToTime" | "secondsPerPixel">;
   /** Stream duration in stream seconds (null: unbounded above). */
   duration: number | null;
+  /** The stream's first time in stream seconds (a video's first frame; default 0). */
+  min?: number;
   /** Lane x where the pointer went down, and where it is now. */
   fromX: number;
   toX: number;
@@ -46,7 +48,8 @@ export function minLength(view: Pick<TimeView, "secondsPerPixel">, clock: Stream
 export function dragTimes(d: DragInput): { start: number; end: number } {
   const at = (x: number): number => toStream(d.clock, d.view.xToTime(x));
   const hi = d.duration ?? Infinity;
-  const clamp = (t: number): number => Math.min(Math.max(t, 0), hi);
+  const lo = d.min ?? 0;
+  const clamp = (t: number): number => Math.min(Math.max(t, lo), hi);
   const t0 = at(d.fromX);
   const t1 = at(d.toX);
   const minLen = minLength(d.view, d.clock);
@@ -58,22 +61,22 @@ export function dragTimes(d: DragInput): { start: number; end: number } {
   if (d.kind === "move") {
     const len = seg.end - seg.start;
     let start = seg.start + delta;
-    if (start < 0) start = 0;
-    if (start + len > hi) start = Math.max(0, hi - len);
+    if (start < lo) start = lo;
+    if (start + len > hi) start = Math.max(lo, hi - len);
     return { start: cleanSeconds(start), end: cleanSeconds(Math.min(start + len, hi)) };
   }
   if (d.kind === "start") {
     const start = Math.min(clamp(seg.start + delta), seg.end - minLen);
-    return { start: cleanSeconds(Math.max(start, 0)), end: seg.end };
+    return { start: cleanSeconds(Math.max(start, lo)), end: seg.end };
   }
   const end = Math.max(clamp(seg.end + delta), seg.start + minLen);
   return { start: seg.start, end: cleanSeconds(Math.min(end, hi)) };
 }
 
 /** Why a segment may not be sent, or null when it may (stream seconds). */
-export function segmentProblem(start: number, end: number, duration: number | null): string | null {
+export function segmentProblem(start: number, end: number, duration: number | null, min = 0): string | null {
   if (!Number.isFinite(start) || !Number.isFinite(end)) return "a segment needs finite start and end times";
-  if (start < 0) return `a segment must start at or after 0 s of its stream (got ${start} s)`;
+  if (start < min - 1e-6) return `a segment must start at or after ${min} s of its stream (got ${start} s)`;
   if (duration !== null && end > duration + 1e-6) {
     return `a segment must end within the stream's ${duration} s (got ${end} s)`;
   }

@@ -69,6 +69,12 @@ export interface TierStats {
   commands: { type: string; ok: boolean }[];
 }
 
+/** A stream's first time (stream s): the Player's `start` (a video's first frame) when it sends one, else 0. */
+function streamStart(stream: StreamInfo | undefined): number {
+  const start = (stream as { start?: unknown } | undefined)?.start;
+  return typeof start === "number" && Number.isFinite(start) ? start : 0;
+}
+
 const now = (): number => (globalThis.performance ? performance.now() : Date.now());
 
 export class TiersView implements TiersPart {
@@ -582,6 +588,7 @@ export class TiersView implements TiersPart {
       clock: this.clockOf(d.lane.tier.stream),
       view: this.ctx.view,
       duration: stream?.duration ?? null,
+      min: streamStart(stream),
       fromX: d.fromX,
       toX: d.toX,
       ...(d.segment ? { segment: d.segment } : {}),
@@ -605,7 +612,7 @@ export class TiersView implements TiersPart {
     }
     const times = this.dragResult(d);
     const stream = this.streams.get(lane.tier.stream);
-    const problem = segmentProblem(times.start, times.end, stream?.duration ?? null);
+    const problem = segmentProblem(times.start, times.end, stream?.duration ?? null, streamStart(stream));
     if (problem) {
       this.dragPreview = null;
       this.layout();
