@@ -49,6 +49,7 @@ so repeated checks cost little.
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 from collections import OrderedDict
@@ -817,16 +818,37 @@ def _fine_points(
 # -- audio/visual events ------------------------------------------------------------------------
 
 
-def _peaks(v: np.ndarray, times: np.ndarray, min_gap: float, k: float) -> np.ndarray:
-    """Peaks above median + k·MAD (and 20 % of the top), at least ``min_gap`` s apart."""
+def _peaks(
+    v: np.ndarray, times: np.ndarray, min_gap: float, k: float, limit: int = 400
+) -> np.ndarray:
+    """The ``limit`` strongest local maxima at least ``min_gap`` s apart, in time order.
+
+    A peak must exceed median + k·MAD of ``v`` and a fifth of the tenth-strongest
+    local maximum (so one very loud bang does not hide the other events).
+    """
+    if len(v) < 3:
+        return np.zeros(0, dtype=int)
     med = float(np.median(v))
     mad = float(np.median(np.abs(v - med))) + 1e-12
-    thr = max(med + k * 1.4826 * mad, 0.2 * float(v.max()) if len(v) else 0.0)
-    cand = [i for i in np.argsort(-v) if v[i] > thr]
+    local = np.flatnonzero((v[1:-1] >= v[:-2]) & (v[1:-1] > v[2:])) + 1
+    if len(local) == 0:
+        return np.zeros(0, dtype=int)
+    top = np.sort(v[local])[-min(10, len(local))]
+    thr = max(med + k * 1.4826 * mad, 0.2 * float(top))
+    local = local[v[local] > thr]
+    chosen_t: list[float] = []  # sorted times of the peaks kept so far
     chosen: list[int] = []
-    for i in cand:
-        if all(abs(times[i] - times[j]) >= min_gap for j in chosen):
-            chosen.append(int(i))
+    for i in local[np.argsort(-v[local], kind="stable")]:
+        t = float(times[i])
+        j = bisect.bisect_left(chosen_t, t)
+        if (j > 0 and t - chosen_t[j - 1] < min_gap) or (
+            j < len(chosen_t) and chosen_t[j] - t < min_gap
+        ):
+            continue
+        chosen_t.insert(j, t)
+        chosen.append(int(i))
+        if len(chosen) >= limit:
+            break
     return np.array(sorted(chosen), dtype=int)
 
 
@@ -863,21 +885,20 @@ def _audio_onset_time(audio: _Audio, around: float, search: float) -> tuple[floa
     return audio.start + (i0 + k) / sr, peak / (before + 1e-12)
 
 
-def _events(sig: _Signal, k: float = 6.0, limit: int = 400) -> tuple[np.ndarray, np.ndarray, float]:
-    """Candidate events of one side: (times, strengths scaled to max 1, resolution in s)."""
+def _events(sig: _Signal, k: float = 6.0, limit: int = 400) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate events of one side: times and strengths in [0, 1] (1: among the 3 strongest)."""
     if sig.kind == "visual":
         v = sig.visual()
-        idx = _peaks(v.onset, v.times, min_gap=0.2, k=k)
-        vals, times, res = v.onset, v.times, v.step
+        vals, times = v.onset, v.times
+        idx = _peaks(vals, times, min_gap=0.2, k=k, limit=limit)
     else:
         env = sig.envelope()
-        times = env.times
-        idx = _peaks(env.values, times, min_gap=0.1, k=k)
-        vals, res = env.values, env.step
-    if len(idx) > limit:
-        idx = np.sort(idx[np.argsort(-vals[idx])[:limit]])
-    strength = vals[idx] / max(float(vals[idx].max()), 1e-12) if len(idx) else vals[idx]
-    return times[idx], strength, res
+        vals, times = env.values, env.times
+        idx = _peaks(vals, times, min_gap=0.1, k=k, limit=limit)
+    if len(idx) == 0:
+        return times[idx], vals[idx]
+    top = np.sort(vals[idx])[-min(3, len(idx))]
+    return times[idx], np.clip(vals[idx] / max(float(top), 1e-12), 0.0, 1.0)
 
 
 def _estimate_event_pair(s: _Signal, r: _Signal, prior_rate: float) -> dict[str, Any]:
@@ -892,8 +913,8 @@ def _estimate_event_pair(s: _Signal, r: _Signal, prior_rate: float) -> dict[str,
     """
     method = "motion-motion" if s.kind == r.kind else "onset-motion"
     step = (s if s.kind == "visual" else r).visual().step
-    ts, ws, _ = _events(s)
-    tr, wr, _ = _events(r)
+    ts, ws = _events(s)
+    tr, wr = _events(r)
     ws, wr = ws**2, wr**2  # strong events (flash, clap) dominate weak coincidences
     out: dict[str, Any] = {"method": method}
     if len(ts) == 0 or len(tr) == 0:
