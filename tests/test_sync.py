@@ -224,6 +224,25 @@ def test_silent_video_against_audio_is_low_confidence(
     assert session.check().empty
 
 
+def test_unrelated_claps_are_low_confidence(
+    session: ac.Session, sample_scene: samples.SampleScene, tmp_path: Path
+) -> None:
+    """Clicks at random times (not at the flashes) may pair by chance, but not convincingly."""
+    click = np.exp(-np.arange(600) / 80) * np.sin(np.arange(600) * 0.9)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        y = rng.normal(0, 1e-3, 480_480)
+        for t in rng.uniform(0.5, 9.5, 5):
+            k = int(t * 48_000)
+            y[k : k + 600] += click
+        sf.write(tmp_path / f"random{seed}.wav", y.astype("float32"), 48_000)
+        session.add_item(
+            f"random{seed}", video=sample_scene.video, audio=tmp_path / f"random{seed}.wav"
+        )
+        assert estimate_clock(session, f"random{seed}", "video").confidence < sync.MIN_CONFIDENCE
+    assert session.check().empty
+
+
 # -- bad input --------------------------------------------------------------------------------
 
 
