@@ -243,6 +243,19 @@ def test_pcd_rgb_packed_as_float(tmp_path: Path) -> None:
     check_cloud(read_point_cloud(tmp_path / "c.pcd"), intensity=False, rgb=True)
 
 
+@pytest.mark.parametrize("data", ["ascii", "binary", "binary_compressed"])
+def test_pcd_organized_cloud_drops_nan_points(tmp_path: Path, data: str) -> None:
+    """PCL writes "no return" as NaN in organized clouds: those points are dropped."""
+    xyz = XYZ.copy()
+    xyz[[3, 10, 11], 1] = np.nan
+    write_pcd(tmp_path / "o.pcd", xyz, intensity=INTENSITY, rgb=RGB, data=data)
+    pc = read_point_cloud(tmp_path / "o.pcd")
+    keep = np.setdiff1d(np.arange(N), [3, 10, 11])
+    np.testing.assert_array_equal(pc.xyz, XYZ[keep])
+    np.testing.assert_array_equal(pc.intensity, INTENSITY[keep])
+    np.testing.assert_array_equal(pc.rgb, RGB[keep])
+
+
 def test_lzf_compressor_in_test_really_uses_back_references() -> None:
     raw = np.zeros(1000, "<f4").tobytes() + XYZ.tobytes()
     comp = lzf_compress(raw)
@@ -325,7 +338,7 @@ def _truncate(path: Path, drop: int) -> None:
         (
             "t.pcd",
             lambda p: p.write_bytes(
-                b"FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nPOINTS 1\nDATA ascii\nnan 2 3\n"
+                b"FIELDS x y z\nSIZE 4 4 4\nTYPE F F F\nPOINTS 1\nDATA ascii\ninf 2 3\n"
             ),
             "finite",
         ),

@@ -11,7 +11,8 @@ Formats:
 * KITTI ``.bin``: float32 ``x, y, z, intensity`` records, no header.
 * ``.pcd`` (PCL): ``DATA ascii``, ``binary`` and ``binary_compressed`` (LZF);
   fields ``x y z`` plus optional ``intensity`` (or ``i``) and ``rgb``/``rgba``
-  (packed into one float32/uint32 as in PCL).
+  (packed into one float32/uint32 as in PCL). Points with a NaN coordinate —
+  PCL's mark for "no return" in organized clouds — are dropped.
 * ``.ply``: ``ascii``, ``binary_little_endian``, ``binary_big_endian``; the
   ``vertex`` element's ``x y z`` plus optional ``intensity`` (or
   ``scalar_intensity``) and ``red green blue``; other elements (faces) are
@@ -295,6 +296,11 @@ def read_pcd(path: str | os.PathLike[str]) -> PointCloud:
             u = packed.view("<u4") if packed.dtype.byteorder != ">" else packed.astype("<u4")
             rgb = np.stack([(u >> 16) & 255, (u >> 8) & 255, u & 255], axis=1).astype(np.uint8)
             break
+    valid = ~np.isnan(xyz.astype(np.float64)).any(axis=1)
+    if not valid.all():  # PCL marks invalid points (organized clouds) with NaN: drop them
+        xyz = xyz[valid]
+        intensity = None if intensity is None else np.asarray(intensity)[valid]
+        rgb = None if rgb is None else rgb[valid]
     return _finish(p, xyz, intensity, rgb)
 
 
