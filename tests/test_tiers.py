@@ -14,6 +14,7 @@ from accord.io.webvtt import import_webvtt
 from accord.widgets.base import SessionWidget
 from accord.widgets.tiers import (
     TIER_COMMANDS,
+    CueIndex,
     Tier,
     install_tiers,
     item_tiers,
@@ -159,6 +160,39 @@ def test_transcript_cues_become_speaker_tiers_with_their_text(
     assert tiers[1].segments == (clap,)
     ana = [r["id"] for r in segs if r["attributes"]["speaker"] == "Ana"]
     assert list(tiers[2].segments) == ana
+    s.close()
+
+
+def test_cue_index_gives_the_covered_text_of_the_webvtt_export(
+    tmp_path: Path, sample_scene: samples.SampleScene
+) -> None:
+    import random
+
+    from accord.io.webvtt import _covered_text
+
+    s = ac.Session(tmp_path / "c.accord", taxonomy=ac.Taxonomy.from_yaml(TIER_TAXONOMY))
+    st = s.add_item("scene", transcript=sample_scene.transcript).stream("transcript")
+    rng = random.Random(4)
+    # the real transcript, and overlapping cues out of order (1 ms slack on the edges)
+    text = "aa\nbb\ncc\ndd"
+    cues = [
+        {"start": 2.0, "end": 5.0, "char_start": 3, "char_end": 5},
+        {"start": 0.0, "end": 1.0, "char_start": 0, "char_end": 2},
+        {"start": 0.5, "end": 9.0, "char_start": 6, "char_end": 8},
+        {"start": 4.0, "end": 4.0005, "char_start": 9, "char_end": 11},
+    ]
+    made_up = ac.Stream("scene", "t2", "text", text=text, duration=10.0, meta={"cues": cues})
+    for stream in (st, made_up):
+        index = CueIndex(stream.text, stream.meta.get("cues"))
+        probes = [(c["start"], c["end"]) for c in stream.meta["cues"]]
+        probes += [(c["start"] - 0.0009, c["end"] + 0.0009) for c in stream.meta["cues"]]
+        for _ in range(300):
+            a, b = sorted(rng.uniform(-0.5, 10.5) for _ in range(2))
+            probes.append((a, b))
+        for a, b in probes:
+            assert index.covered(a, b) == _covered_text(stream, a, b), (stream.name, a, b)
+    assert CueIndex(None, cues).covered(0, 1) is None
+    assert CueIndex("x", None).covered(0, 1) is None
     s.close()
 
 

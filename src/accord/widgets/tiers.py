@@ -22,6 +22,7 @@ Which tiers exist (the rule, mirrored by ``tiers/model.ts`` in the page):
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,7 +31,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from accord.errors import ValidationError
 
 if TYPE_CHECKING:
-    from accord.model.item import Item
     from accord.session import Session
     from accord.widgets.base import SessionWidget
 
@@ -38,6 +38,7 @@ __all__ = [
     "SPEAKER_ATTRIBUTE",
     "TEXT_ATTRIBUTE",
     "TIER_COMMANDS",
+    "CueIndex",
     "Tier",
     "install_tiers",
     "segment_classes",
@@ -178,7 +179,8 @@ def segment_records(session: Session, item: str, stream: str | None = None) -> l
     """Every ``time_segment`` annotation of ``item`` (or of one stream) as ``SegmentRecord`` dicts.
 
     ``start``/``end`` are stream seconds. ``text`` is the cue text: the ``text`` attribute
-    when set, else the transcript text the segment covers on a text stream, else null.
+    when set, else the transcript text the segment covers on a text stream (as WebVTT export
+    takes it), else null.
     """
     it = session.item(item)
     if stream is not None:
@@ -186,34 +188,77 @@ def segment_records(session: Session, item: str, stream: str | None = None) -> l
     where: dict[str, Any] = {"item": item, "kind": "time_segment"}
     if stream is not None:
         where["stream"] = stream
+    cues: dict[str, CueIndex] = {}
     out = []
     for r in session.store.records("annotation", **where):
-        out.append(_segment(it, r))
+        g = r["geometry"]
+        attrs = dict(r.get("attributes") or {})
+        text = attrs.get(TEXT_ATTRIBUTE)
+        if not isinstance(text, str):
+            st = it.streams.get(r["stream"])
+            if st is not None and st.name not in cues:
+                cues[st.name] = CueIndex(st.text, st.meta.get("cues"))
+            text = cues[st.name].covered(g["start"], g["end"]) if st is not None else None
+        out.append(
+            {
+                "id": r["id"],
+                "stream": r["stream"],
+                "label": r["label"],
+                "annotator": r["annotator"],
+                "start": float(g["start"]),
+                "end": float(g["end"]),
+                "attributes": attrs,
+                "revision": r["revision"],
+                "track": r.get("track"),
+                "entity": r.get("entity"),
+                "text": text,
+            }
+        )
     return out
 
 
-def _segment(item: Item, r: Mapping[str, Any]) -> dict[str, Any]:
-    from accord.io.webvtt import _covered_text
+class CueIndex:
+    """A transcript's cues, searchable by time: the text a segment covers in O(log n + k).
 
-    g = r["geometry"]
-    attrs = dict(r.get("attributes") or {})
-    text = attrs.get(TEXT_ATTRIBUTE)
-    if not isinstance(text, str):
-        st = item.streams.get(r["stream"])
-        text = _covered_text(st, g["start"], g["end"]) if st is not None else None
-    return {
-        "id": r["id"],
-        "stream": r["stream"],
-        "label": r["label"],
-        "annotator": r["annotator"],
-        "start": float(g["start"]),
-        "end": float(g["end"]),
-        "attributes": attrs,
-        "revision": r["revision"],
-        "track": r.get("track"),
-        "entity": r.get("entity"),
-        "text": text,
-    }
+    Same answer as the WebVTT export's covered text: the cues inside ``[start, end]`` (1 ms
+    slack), else those overlapping it, joined by newlines in transcript order; ``None`` when
+    there are none (or the stream has no text or cues).
+    """
+
+    _SLACK = 1e-3
+
+    def __init__(self, text: str | None, cues: Any) -> None:
+        self.text = text or ""
+        self.cues: list[Mapping[str, Any]] = list(cues or []) if text is not None else []
+        self.order = sorted(range(len(self.cues)), key=lambda i: self.cues[i]["start"])
+        self.starts = [self.cues[i]["start"] for i in self.order]
+        self.max_end: list[float] = []
+        m = float("-inf")
+        for i in self.order:
+            m = max(m, self.cues[i]["end"])
+            self.max_end.append(m)
+
+    def covered(self, start: float, end: float) -> str | None:
+        if not self.cues:
+            return None
+        # a cue inside or overlapping starts before end (+slack) and ends after start (-slack)
+        lo = bisect_left(self.max_end, start - self._SLACK)
+        hi = bisect_right(self.starts, end + self._SLACK)
+        inside, overlapping = [], []
+        for k in range(lo, hi):
+            i = self.order[k]
+            c = self.cues[i]
+            if c["start"] >= start - self._SLACK and c["end"] <= end + self._SLACK:
+                inside.append(i)
+            if min(c["end"], end) - max(c["start"], start) > 0:
+                overlapping.append(i)
+        chosen = sorted(inside or overlapping)
+        if not chosen:
+            return None
+        text = self.text
+        return "\n".join(
+            text[self.cues[i]["char_start"] : self.cues[i]["char_end"]] for i in chosen
+        )
 
 
 def empty_tier_labels(session: Session, item: str) -> dict[str, str]:
