@@ -5,10 +5,16 @@
  * playing, it runs at `clockRate / streamRate` (stream seconds per item
  * second) and is corrected every tick:
  *
- * - more than `seekThreshold` off (half a frame for video): re-seek, aiming a
- *   little ahead by the time recent seeks took, and wait for that seek;
+ * - more than `seekThreshold` off: re-seek, aiming a little ahead by the time
+ *   recent seeks took, and wait for that seek;
  * - smaller errors: nudge `playbackRate` by up to ±`maxNudge` so the element
  *   converges within about `nudgeHorizon` seconds without a visible jump.
+ *
+ * Measured in headless Chromium under load (docs/design/player.md): a seek of
+ * a *playing* element stalls it for 50–150 ms (2–4 frames), so re-seeking at
+ * half a frame made followers fall further behind. While playing, the seek
+ * threshold is 3 frames (at least 100 ms) and the rate nudge does the rest;
+ * paused elements are always seeked exactly.
  */
 
 export interface FollowParams {
@@ -32,9 +38,9 @@ export interface FollowDecision {
   playbackRate: number;
 }
 
-export const MAX_NUDGE = 0.08;
-export const NUDGE_HORIZON = 0.5;
-/** Errors below this are left alone (a 48 kHz audio element reports time coarsely). */
+export const MAX_NUDGE = 0.25;
+export const NUDGE_HORIZON = 0.12;
+/** Errors below this are left alone (element clocks report time coarsely). */
 export const DEAD_BAND = 0.004;
 
 export function follow(p: FollowParams): FollowDecision {
@@ -50,7 +56,7 @@ export function follow(p: FollowParams): FollowDecision {
   return { seek: null, playbackRate: p.baseRate * (1 + nudge) };
 }
 
-/** Half a frame for video (at least 5 ms); 40 ms for audio. */
+/** Error beyond which a playing element is re-seeked: 3 frames (≥ 100 ms) for video, 150 ms for audio. */
 export function seekThreshold(frameDuration: number | null): number {
-  return frameDuration ? Math.max(frameDuration / 2, 0.005) : 0.04;
+  return frameDuration ? Math.max(3 * frameDuration, 0.1) : 0.15;
 }

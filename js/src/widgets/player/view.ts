@@ -243,6 +243,14 @@ export class PlayerView {
     };
     const hasAudio = this.streams.some((s) => s.modality === "audio");
     for (const s of this.streams) {
+      if (s.modality === "text" && s.duration !== null) {
+        // A timed text stream (transcript): a lane for its extent and clock, no element.
+        const lane = new Lane(s, TIER_HEADER_WIDTH);
+        this.lanes.push(lane);
+        this.lanesHost.append(lane.root);
+        this.wireLane(lane);
+        continue;
+      }
       if (s.modality !== "video" && s.modality !== "audio") continue;
       const track = new MediaTrack(s, host);
       this.tracks.push(track);
