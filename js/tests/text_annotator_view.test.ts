@@ -93,7 +93,11 @@ afterEach(() => {
   document.body.replaceChildren();
 });
 
-async function mount(records: unknown[] = [], links: unknown[] = []): Promise<{ model: TraitModel; el: HookElement }> {
+async function mount(
+  records: unknown[] = [],
+  links: unknown[] = [],
+  over: Record<string, unknown> = {},
+): Promise<{ model: TraitModel; el: HookElement }> {
   const model = new TraitModel({
     item: "doc",
     stream: "text",
@@ -116,6 +120,7 @@ async function mount(records: unknown[] = [], links: unknown[] = []): Promise<{ 
     height: 300,
     annotator: "ana",
     bus_key: "ta-test",
+    ...over,
   });
   const el = document.createElement("div") as HookElement;
   document.body.append(el);
@@ -218,5 +223,33 @@ describe("TextAnnotator view", () => {
     el.dispatchEvent(new KeyboardEvent("keydown", { key: "Z", ctrlKey: true, shiftKey: true, bubbles: true }));
     expect(model.of("undo")).toHaveLength(1);
     expect(model.of("redo")).toHaveLength(1);
+  });
+
+  it("shows cue rows with item times and rebuilds only the rows an event touches", async () => {
+    const text = "Hello there.\nGeneral Kenobi!\nYou are a bold one.";
+    const seg = (index: number, start: number, end: number, t: number) => ({
+      index, start, end, t_start: t, t_end: t + 1, item_start: t + 10, item_end: t + 11, speaker: `S${index}`,
+    });
+    const { model, el } = await mount([], [], {
+      text,
+      timed: true,
+      segments: [seg(0, 0, 12, 1), seg(1, 13, 28, 3), seg(2, 29, 48, 5)],
+    });
+    const times = [...el.querySelectorAll(".accord-ta-time")].map((t) => t.textContent);
+    expect(times).toEqual(["0:11.000", "0:13.000", "0:15.000"]);
+    const rows = [...el.querySelectorAll(".accord-ta-row")];
+    expect([...el.querySelectorAll(".accord-ta-piece")].map((p) => p.textContent).join("")).toBe(text);
+    model.emit({ type: "event", events: [{ op: "create", id: "k", target: "annotation", record: span("k", 13, 28) }] });
+    await tick();
+    const after = [...el.querySelectorAll(".accord-ta-row")];
+    expect(after[0]).toBe(rows[0]);
+    expect(after[2]).toBe(rows[2]);
+    expect(after[1]).not.toBe(rows[1]);
+    expect(after[1]?.querySelector('[data-segment-label="phrase"]')).not.toBeNull();
+    // a segment class from the gutter's picker covers the cue exactly
+    const pick = el.querySelector('[data-segment-classify="2"]') as HTMLSelectElement;
+    pick.value = "phrase";
+    pick.dispatchEvent(new Event("change"));
+    expect(model.of("annotation.add").at(-1)).toMatchObject({ geometry: { start: 29, end: 48 }, label: "phrase" });
   });
 });

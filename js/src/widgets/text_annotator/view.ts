@@ -67,6 +67,14 @@ export interface HookElement extends HTMLElement {
   accordRelate?: (source: string, target: string, type: string) => Promise<boolean>;
 }
 
+/** One rendered row: its signature, element, pieces and the piece elements of each span. */
+interface RowView {
+  sig: string;
+  el: HTMLElement;
+  pieces: HTMLSpanElement[];
+  spans: Map<string, HTMLSpanElement[]>;
+}
+
 const STRIPE = 3;
 const STRIPE_GAP = 1;
 
@@ -133,6 +141,9 @@ export class TextAnnotatorView {
   private busOff: (() => void)[] = [];
   private renderedVersion = -1;
   private renderedKey = "";
+  /** Rows as last rendered, reused when their signature is unchanged. */
+  private rowCache: RowView[] = [];
+  private structureDirty = true;
   private rafId = 0;
 
   // DOM.
@@ -452,7 +463,7 @@ export class TextAnnotatorView {
     this.edits.recordsChanged();
     if (this.selectedId && !this.state.records.has(this.selectedId)) this.select(null);
     if (this.relateFrom && !this.state.records.has(this.relateFrom)) this.cancelRelation();
-    this.refresh(true);
+    this.refresh(); // rows whose spans did not change are kept
   }
 
   private report(err: unknown): void {
@@ -793,7 +804,10 @@ export class TextAnnotatorView {
 
   /** Schedule a render; `text` forces the text to be rebuilt. */
   private refresh(text = false): void {
-    if (text) this.renderedKey = "";
+    if (text) {
+      this.renderedKey = "";
+      this.structureDirty = true;
+    }
     if (this.closed || this.rafId) return;
     const raf = typeof requestAnimationFrame === "function" ? requestAnimationFrame : (cb: () => void) => setTimeout(cb, 0) as unknown as number;
     this.rafId = raf(() => {
@@ -841,28 +855,84 @@ export class TextAnnotatorView {
       }),
     );
     const byId = new Map<string, PlacedSpan>(placed.map((p) => [p.id, p]));
-    this.pieceEls = [];
-    this.spanEls = new Map();
-    // Rows: one per segment; the text between segments (newlines joining cues) is kept hidden.
+    // Rows: one per segment; the text before a segment (newlines joining cues) is kept in
+    // hidden pieces at the start of its row, so offsets stay contiguous.
     const rows = this.segments.length
       ? this.segments.map((s) => ({ seg: s as Segment | null, range: this.index.spanToUtf16(s.start, s.end) }))
       : [{ seg: null as Segment | null, range: [0, text.length] as [number, number] }];
-    const rowEls: HTMLElement[] = [];
+    const full: [number, number][] = [];
     let pos = 0;
     rows.forEach((row, i) => {
+      const end = i === rows.length - 1 ? Math.max(text.length, row.range[1]) : Math.max(pos, row.range[1]);
+      full.push([pos, end]);
+      pos = end;
+    });
+    // Spans and segment chips per row (a span may cover several rows).
+    const starts = full.map((r) => r[0]);
+    const rowOf = (x: number): number => {
+      let lo = 0;
+      let hi = starts.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if ((starts[mid] as number) <= x) lo = mid + 1;
+        else hi = mid;
+      }
+      return Math.max(0, lo - 1);
+    };
+    const perRow: PlacedSpan[][] = rows.map(() => []);
+    for (const p of placed) for (let r = rowOf(p.a); r <= rowOf(Math.max(p.a, p.b - 1)); r++) perRow[r]?.push(p);
+    const chipsOf = new Map<string, TextRecord[]>();
+    for (const r of this.state.records.values()) {
+      if (r.kind !== "text_span" || !this.visible(r)) continue;
+      const key = `${r.start}:${r.end}`;
+      chipsOf.set(key, [...(chipsOf.get(key) ?? []), r]);
+    }
+    const fresh = this.structureDirty || this.rowCache.length !== rows.length;
+    const cache: RowView[] = [];
+    rows.forEach((row, i) => {
+      const [fa, fb] = full[i] as [number, number];
+      const chips = row.seg ? (chipsOf.get(`${row.seg.start}:${row.seg.end}`) ?? []) : [];
+      const sig = JSON.stringify([
+        fa,
+        fb,
+        row.range,
+        (perRow[i] ?? []).map((p) => {
+          const r = this.state.records.get(p.id);
+          return [p.id, p.a, p.b, p.level, p.color, p.own, r?.label, r?.annotator];
+        }),
+        chips.map((r) => [r.id, r.label, r.annotator, this.editable(r)]),
+      ]);
+      const old = fresh ? undefined : this.rowCache[i];
+      if (old && old.sig === sig) {
+        cache.push(old);
+        return;
+      }
+      const view: RowView = { sig, el: el_("div", "accord-ta-row"), pieces: [], spans: new Map() };
       const line = el_("div", "accord-ta-line");
       const [a, b] = row.range;
-      if (a > pos) line.append(...this.pieceNodes(pos, a, placed, byId, true));
-      line.append(...this.pieceNodes(a, b, placed, byId, false));
-      pos = Math.max(pos, b);
-      if (i === rows.length - 1 && pos < text.length) line.append(...this.pieceNodes(pos, text.length, placed, byId, true));
-      const attrs: Record<string, string | number> = {};
-      if (row.seg) attrs["data-segment"] = row.seg.index;
-      const rowEl = el("div", { className: "accord-ta-row", attrs }, row.seg ? [this.gutter(row.seg), line] : [line]);
-      rowEls.push(rowEl);
+      if (a > fa) line.append(...this.pieceNodes(fa, a, perRow[i] ?? [], byId, true, view));
+      line.append(...this.pieceNodes(a, b, perRow[i] ?? [], byId, false, view));
+      if (fb > b) line.append(...this.pieceNodes(b, fb, perRow[i] ?? [], byId, true, view));
+      if (row.seg) {
+        view.el.dataset.segment = String(row.seg.index);
+        view.el.append(this.gutter(row.seg, chips), line);
+      } else {
+        view.el.append(line);
+      }
+      if (old) old.el.replaceWith(view.el);
+      cache.push(view);
     });
-    this.textBox.classList.toggle("accord-ta-segmented", this.segments.length > 0);
-    this.textBox.replaceChildren(...rowEls);
+    if (fresh) {
+      this.textBox.classList.toggle("accord-ta-segmented", this.segments.length > 0);
+      this.textBox.replaceChildren(...cache.map((r) => r.el));
+    }
+    this.rowCache = cache;
+    this.structureDirty = false;
+    this.pieceEls = cache.flatMap((r) => r.pieces);
+    this.spanEls = new Map();
+    for (const r of cache) {
+      for (const [id, els] of r.spans) this.spanEls.set(id, [...(this.spanEls.get(id) ?? []), ...els]);
+    }
   }
 
   private pieceNodes(
@@ -871,6 +941,7 @@ export class TextAnnotatorView {
     placed: readonly PlacedSpan[],
     byId: Map<string, PlacedSpan>,
     hidden: boolean,
+    sink: RowView,
   ): HTMLSpanElement[] {
     const text = this.index.text;
     return pieces(from, to, placed).map((p) => {
@@ -900,18 +971,18 @@ export class TextAnnotatorView {
           })
           .join("\n");
         for (const s of spans) {
-          let list = this.spanEls.get(s.id);
-          if (!list) this.spanEls.set(s.id, (list = []));
+          let list = sink.spans.get(s.id);
+          if (!list) sink.spans.set(s.id, (list = []));
           list.push(node);
         }
         if (spans.some((s) => !s.own)) node.classList.add("accord-ta-others");
       }
-      this.pieceEls.push(node);
+      sink.pieces.push(node);
       return node;
     });
   }
 
-  private gutter(seg: Segment): HTMLElement {
+  private gutter(seg: Segment, chips: readonly TextRecord[]): HTMLElement {
     const parts: HTMLElement[] = [];
     if (this.timed && seg.item_start !== null) {
       const t = el("span", {
@@ -924,8 +995,7 @@ export class TextAnnotatorView {
     }
     if (seg.speaker) parts.push(el("span", { className: "accord-ta-speaker", text: seg.speaker }));
     // Segment classes: spans covering exactly this segment.
-    for (const r of this.state.records.values()) {
-      if (r.kind !== "text_span" || r.start !== seg.start || r.end !== seg.end || !this.visible(r)) continue;
+    for (const r of chips) {
       const chip = el("button", {
         className: "accord-rc-btn accord-ta-segchip",
         text: r.label,
