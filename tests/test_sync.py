@@ -464,3 +464,5 @@ def test_sinc_interpolation_is_band_limited() -> None:
     pos = np.linspace(100, 1900, 777) + 0.37
     want = np.sin(2 * np.pi * 0.11 * pos) + 0.5 * np.cos(2 * np.pi * 0.31 * pos)
     assert np.max(np.abs(sync._sinc_interp(x, pos) - want)) < 5e-3
+    assert np.all(sync._sinc_interp(x, np.array([-100.5, 2100.25])) == 0)  # zeros beyond the ends
+    assert sync._sinc_interp(x, np.array([7.0]))[0] == pytest.approx(x[7], abs=1e-12)

@@ -511,13 +511,20 @@ def _psr(c: np.ndarray, i: int, exclude: int) -> float:
 def _sinc_interp(x: np.ndarray, pos: np.ndarray, half: int = 16) -> np.ndarray:
     """Band-limited value of ``x`` at fractional indices ``pos`` (Hann-windowed sinc).
 
-    Samples beyond either end count as zeros.
+    Samples beyond either end count as zeros. Only the span of ``x`` that
+    ``pos`` reaches is copied, so a window of a long recording costs little.
     """
-    pad = 2 * half
-    xp = np.concatenate([np.zeros(pad), np.asarray(x, dtype=np.float64), np.zeros(pad)])
+    if len(pos) == 0:
+        return np.zeros(0)
     base = np.floor(pos).astype(np.int64)
+    lo = int(base.min()) - half - 1
+    hi = int(base.max()) + half + 2
+    seg = np.zeros(hi - lo)
+    a, b = max(lo, 0), min(hi, len(x))
+    if b > a:
+        seg[a - lo : b - lo] = x[a:b]
     frac = pos - base
-    base = np.clip(base, -half - 1, len(x) + half - 1) + pad
+    base = base - lo
     sin_f = np.sin(np.pi * frac) / np.pi  # sin(pi (frac - k)) = (-1)^k sin(pi frac)
     out = np.zeros(len(pos))
     for k in range(-half + 1, half + 1):
@@ -526,7 +533,7 @@ def _sinc_interp(x: np.ndarray, pos: np.ndarray, half: int = 16) -> np.ndarray:
             core = np.divide(sin_f, d, out=np.ones_like(d), where=d != 0)
         else:
             core = (sin_f if k % 2 == 0 else -sin_f) / d
-        out += xp[base + k] * core * (0.5 + 0.5 * np.cos(np.pi * d / half))
+        out += seg[base + k] * core * (0.5 + 0.5 * np.cos(np.pi * d / half))
     return out
 
 
