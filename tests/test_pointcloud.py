@@ -477,6 +477,12 @@ def test_read_sweep_of_sample_scene(sample_scene, session) -> None:
     assert len(pc) == truth[7]["num_points"] and pc.intensity is not None
     same = read_sweep(stream, 7)
     np.testing.assert_array_equal(pc.xyz, same.xyz)
+    np.testing.assert_array_equal(read_sweep(stream, "scene", "lidar", 7).xyz, pc.xyz)
+    np.testing.assert_array_equal(read_sweep(stream, None, None, 7).xyz, pc.xyz)
+    with pytest.raises(ValidationError, match="read_sweep"):
+        read_sweep(stream, "other", "lidar", 7)
+    with pytest.raises(ValidationError, match="read_sweep"):
+        read_sweep(session, "scene", 7)
     raw = np.fromfile(sample_scene.lidar / "000007.bin", "<f4").reshape(-1, 4)
     np.testing.assert_array_equal(pc.xyz, raw[:, :3])
     with pytest.raises(OutOfBoundsError, match=r"\[0, 99\]"):

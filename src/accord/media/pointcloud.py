@@ -572,7 +572,9 @@ def sweep_path(stream: Any, index: int) -> Path:
 def read_sweep(source: Any, *args: Any) -> PointCloud:
     """Read one sweep of a point-cloud stream.
 
-    ``read_sweep(session, item, stream, index)`` or ``read_sweep(stream_obj, index)``.
+    ``read_sweep(session, item, stream, index)`` or ``read_sweep(stream_obj, index)``
+    (``read_sweep(stream_obj, item, stream, index)`` is accepted too, names
+    ``None`` or matching the stream).
     """
     if hasattr(source, "stream") and callable(source.stream):
         if len(args) != 3:
@@ -582,7 +584,15 @@ def read_sweep(source: Any, *args: Any) -> PointCloud:
         item, name, index = args
         st = source.stream(item, name)
     else:
+        st = source
+        if len(args) == 3 and all(
+            a is None or a == getattr(st, key)
+            for a, key in zip(args[:2], ("item", "name"), strict=True)
+        ):
+            args = args[2:]  # read_sweep(stream, item, name, index) with matching names
         if len(args) != 1:
-            raise ValidationError("read_sweep(stream, ...)", "one argument: the index", args)
-        st, index = source, args[0]
+            raise ValidationError(
+                "read_sweep(stream, ...)", "the index (or item, stream name, index)", args
+            )
+        index = args[0]
     return read_point_cloud(sweep_path(st, index))
