@@ -144,3 +144,14 @@ def test_media_url_quotes_the_absolute_path(tmp_path) -> None:
     url = media_url(f)
     assert url.startswith("accord/media?path=%2F") and "&c" not in url
     assert parse_qs(urlparse(url).query)["path"][0] == str(f.resolve())
+
+
+def test_region_canvas_answers_which_frame_is_at_a_stream_time(scene) -> None:
+    from accord.widgets import RegionCanvas
+
+    page = Page(RegionCanvas(scene, "scene", "video", frame=0))
+    for t, n in ((0.0, 0), ((42.5 * 1001) / 30000, 42), (99.0, 299), (-1.0, 0)):
+        reply, _ = page.ask("frame.at", time=t)
+        assert reply["ok"] and reply["result"]["frame"] == n, (t, reply)
+    reply, _ = page.ask("frame.at", time="soon")
+    assert not reply["ok"] and reply["error"]["where"] == "frame.at.time"

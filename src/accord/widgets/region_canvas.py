@@ -115,6 +115,7 @@ class RegionCanvas(SessionWidget):
         self._stream = st
         self.query("annotations.query", self._query_annotations)
         self.query("frame.get", self._query_frame)
+        self.query("frame.at", self._query_frame_at)
 
     @traitlets.validate("frame")
     def _valid_frame(self, proposal: dict[str, Any]) -> int | None:
@@ -168,6 +169,19 @@ class RegionCanvas(SessionWidget):
             {"mime": "image/png", "width": rgb.shape[1], "height": rgb.shape[0], "frame": frame},
             [encode_png(rgb)],
         )
+
+
+    def _query_frame_at(
+        self, content: Mapping[str, Any], _buffers: list[bytes]
+    ) -> tuple[Any, list[bytes]]:
+        """The frame shown at stream time ``time`` (a shared playhead), clamped to the video."""
+        tl = self._stream.timeline
+        if tl is None:
+            raise ValidationError("frame.at", "a video stream", self.stream)
+        t = content.get("time")
+        if isinstance(t, bool) or not isinstance(t, int | float):
+            raise ValidationError("frame.at.time", "stream seconds (a number)", t)
+        return {"frame": tl.index_at(float(t), clamp=True)}, []
 
 
 def _classes_for(session: Session, modality: str) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@
  */
 
 import { getBus, type Bus } from "../../runtime/bus.js";
+import { CLOCK_TICK, getSharedClock, toStreamTime } from "../../runtime/clock.js";
 import { showError, type ErrorBanner } from "../../runtime/errors.js";
 import { ViewTransform, type Point, type Size } from "../../runtime/geometry.js";
 import { ClientClosed, CommandClient, type MessageModel } from "../../runtime/protocol.js";
@@ -712,6 +713,18 @@ export class RegionCanvasView {
     const key = str(this.model.get("bus_key"));
     this.bus = key ? getBus<{ hover: string | null; select: string | null }>(key) : null;
     if (!this.bus) return;
+    if (this.video) {
+      // Follow the item's shared playhead (a Player): show the frame under it on
+      // pause and seek (not per tick while playing: each frame is a PNG from the kernel).
+      const clock = getSharedClock(key);
+      this.busOff.push(
+        clock.subscribe((state, source) => {
+          if (source === CLOCK_TICK || source === "loop" || state.playing) return;
+          const stream = str(this.model.get("stream"));
+          this.followPlayhead(toStreamTime(clock.streamClock(stream), state.time));
+        }),
+      );
+    }
     this.busOff.push(
       this.bus.subscribe("hover", (id, { source }) => {
         if (source === this.me) return;
@@ -730,6 +743,22 @@ export class RegionCanvasView {
       }),
     );
   }
+
+  /** Show the frame at stream time `t` (asks the kernel which frame that is). */
+  private followPlayhead(t: number): void {
+    const gen = ++this.followGen;
+    this.client
+      .request<{ frame: number }>("frame.at", { time: t })
+      .then((reply) => {
+        const n = reply.result.frame;
+        if (gen !== this.followGen || typeof n !== "number" || n === intOrNull(this.model.get("frame"))) return;
+        this.setTrait("frame", n); // change:frame loads it
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof ClientClosed)) this.report(err);
+      });
+  }
+  private followGen = 0;
 
   // -- labels, tools, actions ------------------------------------------------------
 
