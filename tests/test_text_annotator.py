@@ -87,6 +87,9 @@ def test_construction_refuses_what_it_cannot_show(s: ac.Session, tmp_path: Path)
         TextAnnotator(s, "clip", "video")
     with pytest.raises(ValidationError, match="speech"):
         TextAnnotator(s, "talk", label="car")
+    w = TextAnnotator(s, "talk")
+    with pytest.raises(ValidationError, match=r"TextAnnotator\.label"):
+        w.label = "car"
     with pytest.raises(NotFoundError):
         TextAnnotator(s, "nope")
     no_text = ac.Taxonomy.build(classes=[{"name": "car", "geometries": {"video": ["box"]}}])

@@ -252,4 +252,27 @@ describe("TextAnnotator view", () => {
     pick.dispatchEvent(new Event("change"));
     expect(model.of("annotation.add").at(-1)).toMatchObject({ geometry: { start: 29, end: 48 }, label: "phrase" });
   });
+
+  it("keeps others' spans read-only and ignores a double-click on a span", async () => {
+    const { model, el } = await mount([span("b", 3, 7, { annotator: "bob" }), span("a", 0, 2)]);
+    const piece = el.querySelector('[data-spans="b"]') as HTMLElement;
+    piece.click();
+    await tick();
+    expect(el.dataset.selected).toBe("b");
+    expect(el.textContent).toContain("Selected (read-only)");
+    el.dispatchEvent(new KeyboardEvent("keydown", { key: "x", bubbles: true }));
+    el.dispatchEvent(new KeyboardEvent("keydown", { key: "Delete", bubbles: true }));
+    expect(model.of("annotation.update")).toHaveLength(0);
+    expect(model.of("annotation.delete")).toHaveLength(0);
+    // a double-click selects the word under it in a browser: on a span it must not add one
+    const sel = document.getSelection()!;
+    const range = document.createRange();
+    range.selectNodeContents(el.querySelector('[data-spans="a"]')!.firstChild!);
+    sel.removeAllRanges();
+    sel.addRange(range);
+    (el.querySelector('[data-spans="a"]') as HTMLElement).dispatchEvent(new MouseEvent("mouseup", { bubbles: true, detail: 2 }));
+    await tick();
+    expect(model.of("annotation.add")).toHaveLength(0);
+    expect(sel.rangeCount).toBe(0);
+  });
 });

@@ -116,6 +116,14 @@ class TextAnnotator(SessionWidget):
         self.query("annotations.query", self._query_annotations)
         self.query("links.query", self._query_links)
 
+    @traitlets.validate("label")
+    def _valid_label(self, proposal: dict[str, Any]) -> str:
+        value = proposal["value"]
+        names = [c["name"] for c in self.classes]
+        if names and value not in names:
+            raise ValidationError("TextAnnotator.label", f"one of {names}", value)
+        return value
+
     @traitlets.validate("selected")
     def _valid_selected(self, proposal: dict[str, Any]) -> str | None:
         value = proposal["value"]

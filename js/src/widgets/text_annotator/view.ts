@@ -386,7 +386,14 @@ export class TextAnnotatorView {
     listen(tb, "mousedown", () => {
       this.suppressClick = false;
     });
-    listen(tb, "mouseup", () => {
+    listen(tb, "mouseup", (e) => {
+      // A double-click on a span is a click on it, not "label this word" (the browser
+      // selects the word under a double-click; elsewhere that does make a span).
+      const piece = (e.target as Element | null)?.closest?.(".accord-ta-piece") ?? null;
+      if (e.detail >= 2 && this.visibleIdsOf(piece).length > 0) {
+        this.root.ownerDocument.getSelection()?.removeAllRanges();
+        return;
+      }
       // The selection is final once mouseup's default action ran.
       setTimeout(() => void this.finishSelection(), 0);
     });
