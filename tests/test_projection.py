@@ -385,3 +385,41 @@ def test_bad_arguments() -> None:
             ],
             cam,
         )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    centre=st.tuples(st.floats(-4, 4), st.floats(-3, 3), st.floats(-3, 12)),
+    size=st.tuples(st.floats(0.3, 6), st.floats(0.3, 6), st.floats(0.3, 6)),
+    yaw=st.floats(-math.pi, math.pi),
+)
+def test_box_encloses_every_visible_surface_point(centre, size, yaw) -> None:
+    """Any cuboid, even one around or behind the camera: every surface point at least
+    ``near`` in front projects inside the (unclipped) box, and the box is tight."""
+    cam = simple_camera()
+    cub = {"center": list(centre), "size": list(size), "yaw": yaw}
+    box = project_cuboids([cub], cam, None, (W, H), clip=False)[0]
+    g = np.linspace(-0.5, 0.5, 25)
+    u, v = (a.ravel() for a in np.meshgrid(g, g))
+    local = []
+    for axis in range(3):
+        for sign in (-0.5, 0.5):
+            p = np.zeros((u.size, 3))
+            others = [a for a in range(3) if a != axis]
+            p[:, axis], p[:, others[0]], p[:, others[1]] = sign, u, v
+            local.append(p)
+    c, s = math.cos(yaw), math.sin(yaw)
+    rot = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+    pts = (np.vstack(local) * np.asarray(size)) @ rot.T + np.asarray(centre)
+    pts = pts[pts[:, 2] >= 0.1]
+    assume(len(pts) > 0)
+    assert not np.isnan(box).any()
+    uv, _ = cam.project(pts)
+    span = max(box[2] - box[0], box[3] - box[1], 1.0)
+    tol = 1e-9 * span
+    assert (uv[:, 0] >= box[0] - tol).all() and (uv[:, 0] <= box[2] + tol).all()
+    assert (uv[:, 1] >= box[1] - tol).all() and (uv[:, 1] <= box[3] + tol).all()
+    # tight: the sampled points reach the box when the sample includes its extremes
+    corners = Cuboid.from_value(cub).corners()
+    if (corners[:, 2] >= 0.1).all():
+        np.testing.assert_allclose([*uv.min(axis=0), *uv.max(axis=0)], box, rtol=1e-9)
