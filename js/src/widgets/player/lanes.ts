@@ -102,7 +102,7 @@ export class Lane {
     Object.assign(this.root.style, { display: "flex", alignItems: "stretch", borderTop: "1px solid #e4e4e4" });
     this.clockButton = el("button", {
       className: "accord-player-clock-button",
-      text: "⏱",
+      text: "Δt",
       title: `Clock of ${stream.name}: offset and drift`,
       attrs: { type: "button", "data-stream": stream.name },
     });

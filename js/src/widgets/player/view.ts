@@ -110,7 +110,7 @@ export class PlayerView {
     this.audios.style.display = "none";
 
     // Transport
-    const start = button("⏮", "Go to start (Home)", "accord-player-start");
+    const start = button("⇤", "Go to start (Home)", "accord-player-start");
     const back = button("◀|", "Previous frame (←)", "accord-player-step-back");
     this.playButton = button("▶", "Play / pause (space)", "accord-player-play");
     const fwd = button("|▶", "Next frame (→)", "accord-player-step-forward");
@@ -129,7 +129,7 @@ export class PlayerView {
     const zoomOut = button("−", "Zoom out (ctrl+wheel)", "accord-player-zoom-out");
     const zoomIn = button("+", "Zoom in (ctrl+wheel)", "accord-player-zoom-in");
     const fit = button("↔", "Show everything", "accord-player-zoom-fit");
-    this.muteButton = button("🔊", "Mute / unmute", "accord-player-mute");
+    this.muteButton = button("♪", "Mute / unmute", "accord-player-mute");
     const bar = el("div", { className: "accord-player-transport" }, [
       start, back, this.playButton, fwd, this.timeLabel, this.frameLabel, this.jumpInput, this.rateSelect,
       this.loopButton, zoomOut, zoomIn, fit, this.muteButton,
@@ -472,10 +472,10 @@ export class PlayerView {
     if (anyOn) {
       this.mutedBefore = this.tracks.filter((t) => !t.element.muted);
       for (const t of this.tracks) t.setMuted(true);
-      this.muteButton.textContent = "🔇";
+      this.muteButton.textContent = "♪̸";
     } else {
       for (const t of this.mutedBefore.length ? this.mutedBefore : this.tracks.filter((t) => !t.isVideo)) t.setMuted(false);
-      this.muteButton.textContent = "🔊";
+      this.muteButton.textContent = "♪";
     }
   }
   private mutedBefore: MediaTrack[] = [];
