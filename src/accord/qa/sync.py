@@ -680,19 +680,17 @@ def _estimate_audio_pair(s: _Signal, r: _Signal, prior_rate: float) -> dict[str,
     median_psr = float(np.median(psr_a[good][line.inliers]))
     coarse_conf = min(1.0, n_in / max(1, int(on_ref.sum()))) * _saturate(median_psr, 5.0, 12.0)
     out.update(coarse_psr=median_psr, coarse_inliers=n_in)
-    a, b = line.a, line.b
-    fine = _refine_audio(s, r, env_s, a, b, prior_rate, margin=max(0.004, 4 * line.residual))
+    fine = _refine_audio(s, r, env_s, line, margin=max(0.004, 4 * line.residual))
     if fine is None:
-        err = math.sqrt(max(float(line.cov[0, 0]), 0.0))
         return {
             **out,
-            "relative": Clock(a, b),
+            "relative": Clock(line.a, line.b),
             "confidence": coarse_conf,
             "windows": n_in,
-            "offset_error": err,
+            "offset_error": math.sqrt(max(float(line.cov[0, 0]), 0.0)),
             "rate_error": _rate_err(line),
             "residual": line.residual,
-            "rate_estimated": n_in >= 3,
+            "rate_estimated": math.isfinite(_rate_err(line)),
         }
     conf = coarse_conf * _saturate(fine["ncc"], 0.2, 0.6) * fine["share"]
     return {**out, **fine, "confidence": float(np.clip(conf, 0, 1))}
@@ -708,9 +706,14 @@ def _saturate(x: float, lo: float, hi: float) -> float:
 
 
 def _refine_audio(
-    s: _Signal, r: _Signal, env_s: _Envelope, a: float, b: float, prior_rate: float, margin: float
+    s: _Signal, r: _Signal, env_s: _Envelope, coarse: _Line, margin: float
 ) -> dict[str, Any] | None:
-    """Raw-sample refinement of ``t_ref = a + b t_stream`` in windows around strong onsets."""
+    """Raw-sample refinement of the coarse line in windows around strong onsets.
+
+    When the windows cannot pin the rate (too few, too close), the coarse
+    line's rate (or the prior it kept) stays, with its error.
+    """
+    a, b = coarse.a, coarse.b
     xs, xr = s.audio(), r.audio()
     sr = xs.rate
     half = int(_FINE_WINDOW * sr / 2)
@@ -737,7 +740,6 @@ def _refine_audio(
             centres.append(float(times[idx[k]]) + 0.05)  # the onset a little before the centre
     if len(centres) < 1:
         return None
-    fit_rate = True
     result = None
     for _ in range(2):
         pts = _fine_points(xs, xr, centres, a, b, half, margin)
@@ -755,7 +757,7 @@ def _refine_audio(
             tr[good],
             ncc[good],
             tol=tol,
-            prior_rate=b if fit_rate else prior_rate,
+            prior_rate=b,
             fit_rate=fit_rate,
             sigma_floor=0.02 / sr,
         )
@@ -769,10 +771,10 @@ def _refine_audio(
         result = {
             "relative": Clock(a, b),
             "offset_error": math.sqrt(max(float(line.cov[0, 0]), 0.0)),
-            "rate_error": _rate_err(line) if fit_rate else math.nan,
+            "rate_error": _rate_err(line) if fit_rate else _rate_err(coarse),
             "residual": line.residual,
             "windows": n_in,
-            "rate_estimated": bool(fit_rate),
+            "rate_estimated": bool(fit_rate) or math.isfinite(_rate_err(coarse)),
             "ncc": float(np.median(ncc[good][line.inliers])),
             "share": n_in / len(tc),
             "evidence_stream_time": float(tc[strongest]),
