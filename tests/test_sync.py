@@ -81,6 +81,28 @@ def test_estimate_is_in_item_time_through_the_reference_clock(
     assert est.relative.offset == pytest.approx(0.3617, abs=1e-3)
 
 
+@pytest.mark.parametrize(("start", "end", "rate_known"), [(4.0, 7.0, True), (1.5, 3.0, False)])
+def test_an_excerpt_is_found_inside_the_reference(
+    session: ac.Session,
+    sample_scene: samples.SampleScene,
+    tmp_path: Path,
+    start: float,
+    end: float,
+    rate_known: bool,
+) -> None:
+    x, rate = sf.read(sample_scene.second_audio, dtype="float32")
+    sf.write(tmp_path / "cut.wav", x[round(start * rate) : round(end * rate)], rate)
+    session.add_item("cut", audio={"audio": sample_scene.audio, "cut": tmp_path / "cut.wav"})
+    est = estimate_clock(session, "cut", "cut")
+    truth = ac.Clock(start, 1.0).then(ac.Clock(0.3617, 1.00015))  # excerpt → recorder → item
+    assert est.offset == pytest.approx(truth.offset, abs=1e-3)
+    assert est.confidence >= 0.9 and est.rate_estimated is rate_known
+    if rate_known:
+        assert abs(est.rate - truth.rate) * 1e6 <= 10
+    else:  # 1.5 s cannot pin a rate: the stored one stays
+        assert est.rate == 1.0 and math.isnan(est.rate_error)
+
+
 def test_the_reference_can_be_chosen(scene: ac.Session) -> None:
     # the video's own (AAC) audio track as the reference
     est = estimate_clock(scene, "scene", "second_audio", reference="video")
