@@ -277,7 +277,8 @@ class Session:
         Each media keyword takes a path, or a ``{stream_name: path}`` mapping
         for several streams of one modality; a path may also be a mapping
         with ``path`` and options (``timestamps`` for LiDAR sweeps, ``sensor``).
-        ``calibration`` is a KITTI ``calib.txt`` or accord calibration JSON.
+        ``calibration`` is a KITTI ``calib.txt``, accord calibration JSON, or
+        sensors as ``{name: Calibration or dict}`` (see ``docs/calibration.md``).
         ``clocks`` sets per-stream clocks (``{"audio": Clock(0.2, 1.0001)}``).
         """
         from accord.media.ingest import build_streams
