@@ -677,7 +677,7 @@ def export_eaf(
             n_ann += len(placed)
             n_tiers += len(plans)
             report.dropped += unheld_fields(placed, "EAF")
-    report.dropped += graph_drops(session, set(targets), "EAF")
+    report.dropped += graph_drops(session, set(targets), "EAF", records)
     report.counts.update(annotations=n_ann, tiers=n_tiers, files=len(report.paths))
     return report
 

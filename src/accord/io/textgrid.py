@@ -40,7 +40,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from accord.errors import FormatError, MissingMediaError, ValidationError
 from accord.io.base import Dropped, ExportReport, ImportReport
@@ -109,24 +109,26 @@ class TextGrid:
 
 # -- reading ------------------------------------------------------------------------------------
 
+# What carries no value is skipped as one run: white space, newlines, ! comments, labels
+# ("xmin =", "intervals [3]:", "tiers?"), indices and punctuation.
 _TOKEN = re.compile(
     r"""
-    (?P<space>[ \t\r\f\v]+)
-  | (?P<newline>\n)
-  | (?P<comment>![^\n]*)
+    (?P<skip>(?:
+        [ \t\r\f\v\n]
+      | ![^\n]*
+      | \[[^\]\n]*\]
+      | [A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)*[ \t]*(?:\?|(?=[=:\[]))
+      | [=:]
+    )+)
   | (?P<string>"(?:[^"]|"")*")
   | (?P<flag><[A-Za-z]+>)
   | (?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])
-  | (?P<index>\[[^\]\n]*\])
-  | (?P<label>[A-Za-z_]\w*(?:[ \t]+[A-Za-z_]\w*)*[ \t]*(?:\?|(?=[=:\[])))
-  | (?P<punct>[=:])
     """,
     re.VERBOSE,
 )
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Token(NamedTuple):
     kind: str  # "number", "string", "flag"
     text: str
     line: int
@@ -134,30 +136,34 @@ class _Token:
 
 def _tokens(text: str, source: str) -> list[_Token]:
     out: list[_Token] = []
+    append = out.append
     pos, line, n = 0, 1, len(text)
-    while pos < n:
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            snippet = text[pos : pos + 30].split("\n")[0]
-            expected = (
-                'a closing " for the text that starts here'
-                if text[pos] == '"'
-                else "a number, a quoted text or a <flag>"
-            )
-            detail = (
-                "texts may span lines: an earlier text may lack its closing quote"
-                if text[pos] == '"'
-                else None
-            )
-            raise FormatError(f"{source} line {line}", expected, snippet, detail=detail)
-        kind = m.lastgroup or ""
+    for m in _TOKEN.finditer(text):
+        if m.start() != pos:
+            break
+        kind = m.lastgroup
         value = m.group()
-        if kind in ("number", "flag"):
-            out.append(_Token(kind, value, line))
+        if kind == "skip":
+            line += value.count("\n")
         elif kind == "string":
-            out.append(_Token(kind, value[1:-1].replace('""', '"'), line))
-        line += value.count("\n")
+            append(_Token(kind, value[1:-1].replace('""', '"'), line))
+            line += value.count("\n")
+        else:
+            append(_Token(kind or "", value, line))
         pos = m.end()
+    if pos < n:  # the text at ``pos`` is no token
+        snippet = text[pos : pos + 30].split("\n")[0]
+        expected = (
+            'a closing " for the text that starts here'
+            if text[pos] == '"'
+            else "a number, a quoted text or a <flag>"
+        )
+        detail = (
+            "texts may span lines: an earlier text may lack its closing quote"
+            if text[pos] == '"'
+            else None
+        )
+        raise FormatError(f"{source} line {line}", expected, snippet, detail=detail)
     return out
 
 
@@ -496,7 +502,7 @@ def export_textgrid(
             report.dropped += unheld_fields(placed, "TextGrid")
             n_ann += len(placed)
             n_tiers += len(tiers)
-    report.dropped += graph_drops(session, set(targets), "TextGrid")
+    report.dropped += graph_drops(session, set(targets), "TextGrid", records)
     report.counts.update(annotations=n_ann, tiers=n_tiers, points=n_points, files=len(targets))
     return report
 

@@ -123,18 +123,24 @@ def unheld_fields(records: Iterable[Mapping[str, Any]], fmt: str) -> list[Droppe
     ]
 
 
-def graph_drops(session: Session, items: Collection[str], fmt: str) -> list[Dropped]:
-    """Links and entities of ``items``: tier formats have no place for them."""
+def graph_drops(
+    session: Session,
+    items: Collection[str],
+    fmt: str,
+    records: Iterable[Mapping[str, Any]] | None = None,
+) -> list[Dropped]:
+    """Links and entities of ``items``: tier formats have no place for them.
+
+    ``records``: the annotations of ``items`` when the caller has them (else read).
+    """
     out = [
         Dropped("link", rec["id"], f"{fmt} has no links ({rec['type']})")
         for rec in session.store.records("link")
         if rec["item"] in items
     ]
-    members = {
-        r["entity"]
-        for r in session.store.records("annotation")
-        if r["item"] in items and r["entity"] is not None
-    }
+    if records is None:
+        records = session.store.records("annotation")
+    members = {r["entity"] for r in records if r["item"] in items and r["entity"] is not None}
     out += [Dropped("entity", e, f"{fmt} has no entities") for e in sorted(members)]
     return out
 
