@@ -1191,7 +1191,11 @@ def estimate_sync(
     Columns: see :data:`SYNC_COLUMNS`. ``offset_correction`` is what to add to
     the stored offset, ``drift_ppm`` the estimated minus stored rate (ppm);
     ``suspect`` is what ``s.check()`` would flag (tolerances as in
-    :func:`sync_suspicions`). ``item``: an id or ids (default: every item).
+    :func:`sync_suspicions`). ``item``: an id or ids (default: every item);
+    ``reference``: the stream to compare against (default: each item's
+    :func:`choose_reference`). Items with fewer than two audio/video streams
+    with media have no rows. Unreadable media and a bad ``reference`` raise
+    the errors of :func:`estimate_clock` (``s.check()`` skips them instead).
     """
     rows = []
     for est, suspect in _estimates(
