@@ -202,6 +202,7 @@ def test_prelabel_creates_linked_boxes_in_one_command(scene_session, truth) -> N
         assert box["label"] == cuboid["label"] and box["track"] == cuboid["track"]
         assert box["source"] == "prediction" and box["annotator"] == "model:projection"
         assert box["attributes"] == cuboid["attributes"]
+        assert list(box["sources"]) == [cub]
         assert box["entity"] == cuboid["entity"] == row["entity"]
         link = links[links["id"] == row["link"]].iloc[0]
         assert (link["source"], link["target"], link["type"]) == (cub, row["box"], "same_as")

@@ -311,7 +311,8 @@ def prelabel_boxes_from_cuboids(
 ) -> pd.DataFrame:
     """Create a 2-D box per visible cuboid at its matched frame, linked and grouped.
 
-    Each box has the cuboid's class, attributes it shares with it and track,
+    Each box has the cuboid's class, attributes and track, ``sources`` = the
+    cuboid's id (provenance),
     sits on ``camera_stream`` at the frame matched to the cuboid's sweep, is
     linked ``cuboid → box`` with ``link_type`` (default: ``projects_to``, else
     ``same_as``, else the first link type allowing it) and joins the cuboid's
@@ -418,7 +419,6 @@ def prelabel_boxes_from_cuboids(
             "track": None if pd.isna(r.track) else r.track,
             "entity": row["entity"],
             "source": source,
-            "stage": 2,
             "sources": [r.annotation],
         }
         boxes.append(payload)
@@ -430,7 +430,6 @@ def prelabel_boxes_from_cuboids(
                 "source": r.annotation,
                 "target": box_id,
                 "link_type": lt,
-                "stage": 2,
             }
         )
     out = pd.DataFrame(rows, columns=["cuboid", "box", "link", "entity", "frame", "skipped"])
