@@ -8,6 +8,7 @@ boundaries against ICU's ``Intl.Segmenter`` in node when node is installed.
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import subprocess
 
@@ -75,7 +76,53 @@ def test_graphemes_match_the_browser_segmenter() -> None:
         "Hello there.\r\nGeneral Kenobi!\t👋🏿",
         "עברית ועוד ✌🏼 and 🏳️\u200d🌈 ok",
         "ḁ̴̛̂x\u0928\u093f\u0902",
+        "\u0915\u094d\u0905 \u0995\u09cd\u09b7 \u0d15\u0d4d\u0d37 \u0c15\u0c4d\u0c37",
     ]
+    # and random strings from the characters the rules are about
+    pool = [
+        "a",
+        " ",
+        "\r",
+        "\n",
+        "\t",
+        "\x07",
+        "\u0301",
+        "\u0302",
+        "\u200d",
+        "\u200c",
+        "\ufe0f",
+        "👩",
+        "💻",
+        "❤",
+        "🔥",
+        "🏽",
+        "🏿",
+        "🇫",
+        "🇷",
+        "🇩",
+        "\U000e0067",
+        "\u1100",
+        "\u1161",
+        "\u11a8",
+        "한",
+        "\uac00",
+        "\u0915",
+        "\u094d",
+        "\u0937",
+        "\u093f",
+        "\u0905",
+        "\u0e01",
+        "\u0e33",
+        "\u0600",
+        "\u0661",
+        "ש",
+        "\u05b8",
+        "م",
+        "𠀋",
+        "\u00ad",
+    ]
+    rng = random.Random(6)
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randint(1, 12))) for _ in range(400)]
     script = (
         "const seg = new Intl.Segmenter(undefined, {granularity: 'grapheme'});"
         "const out = JSON.parse(process.argv[1]).map(s => {"

@@ -173,8 +173,35 @@ _PICT_STARTS = [a for a, _ in _PICT_RANGES]
 
 #: Indic conjuncts (GB9c, Unicode 15.1): viramas that join, and the consonants they join.
 _INCB_LINKERS = frozenset([0x094D, 0x09CD, 0x0ACD, 0x0B4D, 0x0C4D, 0x0D4D])
-_INCB_SCRIPTS = ((0x0900, 0x097F), (0x0980, 0x09FF), (0x0A80, 0x0AFF))
-_INCB_SCRIPTS += ((0x0B00, 0x0B7F), (0x0C00, 0x0C7F), (0x0D00, 0x0D7F))
+#: InCB=Consonant (Unicode 15.1 DerivedCoreProperties).
+_INCB_CONSONANTS = (
+    (0x0915, 0x0939),
+    (0x0958, 0x095F),
+    (0x0978, 0x097F),
+    (0x0995, 0x09A8),
+    (0x09AA, 0x09B0),
+    (0x09B2, 0x09B2),
+    (0x09B6, 0x09B9),
+    (0x09DC, 0x09DD),
+    (0x09DF, 0x09DF),
+    (0x09F0, 0x09F1),
+    (0x0A95, 0x0AA8),
+    (0x0AAA, 0x0AB0),
+    (0x0AB2, 0x0AB3),
+    (0x0AB5, 0x0AB9),
+    (0x0AF9, 0x0AF9),
+    (0x0B15, 0x0B28),
+    (0x0B2A, 0x0B30),
+    (0x0B32, 0x0B33),
+    (0x0B35, 0x0B39),
+    (0x0B5C, 0x0B5D),
+    (0x0B5F, 0x0B5F),
+    (0x0B71, 0x0B71),
+    (0x0C15, 0x0C28),
+    (0x0C2A, 0x0C39),
+    (0x0C58, 0x0C5A),
+    (0x0D15, 0x0D3A),
+)
 
 
 def _is_pict(cp: int) -> bool:
@@ -183,11 +210,7 @@ def _is_pict(cp: int) -> bool:
 
 
 def _is_incb_consonant(cp: int) -> bool:
-    if not any(a <= cp <= b for a, b in _INCB_SCRIPTS):
-        return False
-    # letters of these scripts that are not vowels: the consonants (and nukta forms)
-    name = unicodedata.name(chr(cp), "")
-    return unicodedata.category(chr(cp)) == "Lo" and "LETTER" in name and "VOWEL" not in name
+    return 0x0915 <= cp <= 0x0D3A and any(a <= cp <= b for a, b in _INCB_CONSONANTS)
 
 
 def _gcb(c: str) -> int:
