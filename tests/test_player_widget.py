@@ -155,3 +155,17 @@ def test_region_canvas_answers_which_frame_is_at_a_stream_time(scene) -> None:
         assert reply["ok"] and reply["result"]["frame"] == n, (t, reply)
     reply, _ = page.ask("frame.at", time="soon")
     assert not reply["ok"] and reply["error"]["where"] == "frame.at.time"
+
+
+def test_seek_sends_the_time_even_when_unchanged(scene) -> None:
+    p = Player(scene, "scene", tiers=False)
+    page = Page(p)
+    p.seek(2.5)
+    p.seek(2.5)
+    assert [c for c, _ in page.sent if c.get("type") == "seek"] == [
+        {"type": "seek", "time": 2.5},
+        {"type": "seek", "time": 2.5},
+    ]
+    assert p.time == 2.5
+    with pytest.raises(ac.errors.ValidationError):
+        p.seek(-2)

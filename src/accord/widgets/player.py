@@ -123,6 +123,17 @@ class Player(SessionWidget):
             raise ValidationError("Player.rate", "a playback rate in [0.0625, 16]", value)
         return value
 
+    def seek(self, time: float) -> None:
+        """Move the playhead to ``time`` (item seconds), even if ``time`` did not change.
+
+        (``player.time = t`` sends nothing when the trait already holds ``t``,
+        e.g. after playing on from there.)
+        """
+        value = self._valid_time({"value": time})
+        with self.hold_trait_notifications():
+            self.time = value
+        self.send({"type": "seek", "time": value})
+
     # -- stream infos ---------------------------------------------------------------
     def _infos(self) -> list[dict[str, Any]]:
         it = self._session.item(self.item)

@@ -197,6 +197,12 @@ export class PlayerView {
         if (Array.isArray(events)) this.tiers?.onEvents(events as Parameters<TiersPart["onEvents"]>[0]);
       }),
     );
+    this.cleanups.push(
+      this.client.onMessage("seek", (msg) => {
+        const t = Number((msg as { time?: unknown }).time);
+        if (Number.isFinite(t)) this.clock.seek(t, this.fromPython);
+      }),
+    );
     const traits: [string, () => void][] = [
       ["stream_infos", () => this.onStreamInfos()],
       ["time", () => this.onPythonTime()],
