@@ -474,6 +474,25 @@ def plant_car_cuboid_without_box(s: ac.Session, matched: dict[int, int]) -> dict
     }
 
 
+def plant_box_on_the_wrong_frame(s: ac.Session, matched: dict[int, int]) -> dict[str, Any]:
+    """projection (built-in): the person's box at sweep 70 moved one frame later."""
+    s.update("box-person-1-70", frame=matched[70] + 1)
+    return {
+        "rule": "builtin:projection",
+        "kind": "projection",
+        "severity": "error",
+        "stream": "video",
+        "annotation_ids": ["box-person-1-70", "cuboid-person-1-70"],
+        "frame": matched[70] + 1,
+        "item_time": frame_centre(matched[70] + 1),
+        "says": [
+            "person box box-person-1-70",
+            "person cuboid cuboid-person-1-70",
+            f"on frame {matched[70] + 1} while the sweep matches frame {matched[70]}",
+        ],
+    }
+
+
 PLANTS: dict[str, Callable[[ac.Session, dict[int, int]], dict[str, Any]]] = {
     "projection_iou": plant_box_off_its_cuboid,
     "same_class": plant_car_cuboid_linked_to_person_box,
@@ -483,6 +502,7 @@ PLANTS: dict[str, Callable[[ac.Session, dict[int, int]], dict[str, Any]]] = {
     "track_gaps": plant_track_gap,
     "unlinked_speech": plant_unlinked_speech,
     "requires_link": plant_car_cuboid_without_box,
+    "projection": plant_box_on_the_wrong_frame,
 }
 
 
@@ -873,6 +893,7 @@ def test_registry_covers_every_rule_kind() -> None:
         "builtin:track_gaps": "error",
         "builtin:unlinked_speech": "info",
         "builtin:sync": "warning",
+        "builtin:projection": "error",
     }
     assert all(c.description for c in CHECKS.values())
 
