@@ -45,28 +45,39 @@ class AudioSource:
     sample_rate: int
     channels: int
     frames: int | None
+    subtype: str | None = None  # libsndfile subtype ("PCM_16", "FLOAT", ...) if soundfile
 
-    def blocks(self, block: int, start: int = 0, stop: int | None = None) -> Iterator[np.ndarray]:
+    @property
+    def int16(self) -> bool:
+        """True if the samples are 16-bit integers soundfile can hand over as they are."""
+        return self.backend == "soundfile" and self.subtype == "PCM_16"
+
+    def blocks(
+        self, block: int, start: int = 0, stop: int | None = None, *, raw_int16: bool = False
+    ) -> Iterator[np.ndarray]:
         """Yield float32 ``(n, channels)`` blocks covering samples ``[start, stop)``.
 
-        Every block but the last holds exactly ``block`` frames.
+        Every block but the last holds exactly ``block`` frames. ``raw_int16``
+        (only when :attr:`int16`) yields the int16 samples instead (float = int / 32768).
         """
         if self.backend == "soundfile":
-            yield from self._sf_blocks(block, start, stop)
+            yield from self._sf_blocks(block, start, stop, "int16" if raw_int16 else "float32")
         else:
             yield from _rechunk(self._av_chunks(start, stop), block, self.channels)
 
-    def _sf_blocks(self, block: int, start: int, stop: int | None) -> Iterator[np.ndarray]:
+    def _sf_blocks(
+        self, block: int, start: int, stop: int | None, dtype: str
+    ) -> Iterator[np.ndarray]:
         try:
             with sf.SoundFile(self.path) as f:
                 end = f.frames if stop is None else min(stop, f.frames)
                 if start:
                     f.seek(start)
                 pos = start
-                buf = np.empty((block, self.channels), dtype=np.float32)
+                buf = np.empty((block, self.channels), dtype=dtype)
                 while pos < end:
                     n = min(block, end - pos)
-                    got = f.read(n, dtype="float32", always_2d=True, out=buf[:n])
+                    got = f.read(n, dtype=dtype, always_2d=True, out=buf[:n])
                     if len(got) == 0:
                         break  # the header promised more than the file holds
                     pos += len(got)
@@ -160,7 +171,12 @@ def open_audio(path: str | os.PathLike[str]) -> AudioSource:
             detail="the file holds no audio samples",
         )
     return AudioSource(
-        text, "soundfile", int(info.samplerate), int(info.channels), int(info.frames)
+        text,
+        "soundfile",
+        int(info.samplerate),
+        int(info.channels),
+        int(info.frames),
+        str(info.subtype),
     )
 
 

@@ -140,7 +140,10 @@ def audio_peaks(
         min_total=60 * source.sample_rate,
     )
     with bar:
-        mins, maxs, frames = _finest_level(source.blocks(block), finest, source.channels, bar)
+        # 16-bit files are reduced as int16 (half the memory traffic, no conversion of
+        # every sample); only the bins are scaled, exactly as libsndfile scales samples
+        blocks = source.blocks(block, raw_int16=source.int16)
+        mins, maxs, frames = _finest_level(blocks, finest, source.channels, bar)
     if frames == 0:
         raise CorruptMediaError(
             where=source.path,
@@ -191,8 +194,14 @@ def _finest_level(
     if not mins:
         empty = np.zeros((0, channels), np.float32)
         return empty, empty, 0
-    lo = np.concatenate(mins).astype(np.float32, copy=False)
-    hi = np.concatenate(maxs).astype(np.float32, copy=False)
+    lo, hi = np.concatenate(mins), np.concatenate(maxs)
+    if lo.dtype == np.int16:
+        return (
+            (lo / np.float32(32768)).astype(np.float32),
+            (hi / np.float32(32768)).astype(np.float32),
+            frames,
+        )
+    lo, hi = lo.astype(np.float32, copy=False), hi.astype(np.float32, copy=False)
     np.clip(lo, -1.0, 1.0, out=lo)
     np.clip(hi, -1.0, 1.0, out=hi)
     return lo, hi, frames
