@@ -4,6 +4,7 @@ Labels on video, audio, transcripts, images and point clouds that agree
 across modalities. Start with :class:`Session`.
 """
 
+from accord import crossmodal as _crossmodal  # noqa: F401  registers crossmodal.boxes
 from accord import errors
 from accord.errors import AccordError
 from accord.model import (
