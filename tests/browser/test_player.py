@@ -176,6 +176,8 @@ def test_two_players_of_one_item_stay_within_one_frame_while_playing(lab: Lab) -
     while time.monotonic() < t_end:
         samples.append(tuple(page.evaluate(READ_BARCODES, [videos, layout])))
         time.sleep(0.05)
+    # Python heard the play (once), not the frames
+    assert lab.value("[p1.playing, p2.playing]") == [True, True]
     a.locator(".accord-player-play").click()
     expect(a).to_have_attribute("data-playing", "0")
     frames_a = [x for x, _ in samples]

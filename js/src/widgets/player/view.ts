@@ -53,6 +53,8 @@ export class PlayerView {
   private readonly view: MutableTimeView;
   private readonly me = {};
   private readonly fromPython = {};
+  /** Source of clock previews from dragging a lane. */
+  private readonly clockEdit = {};
   private streams: PlayerStream[] = [];
   private saved = new Map<string, StreamClock>();
   private tracks: MediaTrack[] = [];
@@ -381,7 +383,9 @@ export class PlayerView {
     if (state.playing && tick) this.view.reveal(state.time);
     this.placePlayhead();
     if (!tick) this.queueDraw();
-    if (!tick && source !== "loop" && source !== this.fromPython) this.scheduleNotify();
+    // Python hears play/pause/seek/rate, not ticks, loop wraps or clock previews.
+    const quiet = tick || source === "loop" || source === "stream-clock" || source === this.fromPython;
+    if (!quiet && source !== this.clockEdit && !(source instanceof ClockEditor)) this.scheduleNotify();
   }
 
   /** Tell Python the time on pause/seek (one message after things settle). */
@@ -390,15 +394,9 @@ export class PlayerView {
     this.notifyTimer = setTimeout(() => {
       this.notifyTimer = null;
       const s = this.clock.state;
-      const next = { time: s.playing ? this.lastSent?.time ?? s.time : s.time, playing: s.playing, rate: s.rate };
-      if (s.playing && this.lastSent && this.lastSent.playing) return;
-      if (
-        this.lastSent &&
-        this.lastSent.time === next.time &&
-        this.lastSent.playing === next.playing &&
-        this.lastSent.rate === next.rate
-      )
-        return;
+      const next = { time: s.time, playing: s.playing, rate: s.rate };
+      const last = this.lastSent;
+      if (last && last.time === next.time && last.playing === next.playing && last.rate === next.rate) return;
       this.lastSent = next;
       this.model.set("time", s.time);
       this.model.set("playing", s.playing);
@@ -594,7 +592,7 @@ export class PlayerView {
       if (drag.editing) {
         const c = this.clock.streamClock(name);
         const offset = drag.offset + (e.clientX - drag.x) * this.view.secondsPerPixel;
-        this.clock.setStreamClock(name, { offset: Math.round(offset * 1e4) / 1e4, rate: c.rate }, this.me);
+        this.clock.setStreamClock(name, { offset: Math.round(offset * 1e4) / 1e4, rate: c.rate }, this.clockEdit);
       } else this.clock.seek(this.view.xToTime(this.laneX(e)), this.me);
     });
     const end = (): void => {
