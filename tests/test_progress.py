@@ -355,3 +355,21 @@ def test_failed_parquet_restore_stops_the_bar_and_leaves_no_store(tmp_path: Path
         import_parquet(tmp_path / "dump", tmp_path / "r.accord", progress=sink)
     assert sink.last[3] and sink.last[2].endswith("(stopped)")
     assert not (tmp_path / "r.accord").exists()
+
+
+def test_an_import_with_refused_records_checks_them_one_by_one(tmp_path: Path) -> None:
+    src = _session(tmp_path / "src.accord")
+    src.apply({"type": "annotations.add", "annotations": _boxes(N)})
+    export_coco(src, tmp_path / "c.json")
+    doc = json.loads((tmp_path / "c.json").read_text())
+    doc["annotations"][7]["bbox"] = [630.0, 10.0, 50.0, 10.0]  # past the 640-pixel edge
+    del doc["annotations"][7]["segmentation"]
+    (tmp_path / "c.json").write_text(json.dumps(doc))
+    dst = _session(tmp_path / "dst.accord")
+    sink = Recorder()
+    report = import_coco(dst, tmp_path / "c.json", progress=sink)
+    assert [d.id for d in report.dropped] == ["annotations[7]"]
+    assert len(report.ids) == N - 1 == len(dst.annotations)
+    stages = [u[2] for u in sink.updates]
+    assert f"Importing COCO c.json: checking {N} annotations" in stages
+    assert sink.last == (N, N, f"Importing COCO c.json: storing {N - 1} annotations", True)

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from accord.commands import validate_annotation
-from accord.errors import AccordError, FormatError, MissingMediaError, ValidationError
+from accord.errors import (
+    AccordError,
+    FormatError,
+    MissingMediaError,
+    NotFoundError,
+    ValidationError,
+)
 from accord.io.base import Dropped, ExportReport, ImportReport
 from accord.model.item import Item, Stream
 from accord.model.taxonomy import Taxonomy
@@ -167,27 +173,44 @@ def store_annotations(
     report: ImportReport,
     bar: Progress | None = None,
 ) -> ImportReport:
-    """Validate ``(reference, record)`` pairs; store the valid ones as one ``annotations.add``.
+    """Store ``(reference, record)`` pairs as one ``annotations.add``; report refused ones.
 
     A record refused by the taxonomy or its stream is listed in
-    ``report.dropped`` with the reason; nothing is written when none is valid.
+    ``report.dropped`` with the reason and the others are stored; nothing is
+    written when none is valid. The command validates every record itself, so
+    records are checked one by one only when it refuses the whole batch.
     ``report.extra["ids_by_ref"]`` maps each stored reference to its new id.
     ``bar`` (the import's progress) is told which step runs.
     """
-    if bar is not None:
-        bar.stage(f"checking {len(candidates):,} annotations")
-    valid: list[tuple[str, dict[str, Any]]] = []
-    for ref, rec in candidates:
-        try:
-            validate_annotation(session, dict(rec), ref)
-        except AccordError as exc:
-            report.dropped.append(Dropped("annotation", ref, str(exc)))
-            continue
-        valid.append((ref, rec))
-    if valid:
+    result = None
+    valid = candidates
+    if candidates:
         if bar is not None:
-            bar.stage(f"storing {len(valid):,} annotations")
-        result = session.apply({"type": "annotations.add", "annotations": [r for _, r in valid]})
+            bar.stage(f"storing {len(candidates):,} annotations")
+        try:
+            result = session.apply(
+                {"type": "annotations.add", "annotations": [r for _, r in candidates]}
+            )
+        except (ValidationError, NotFoundError):
+            result = None  # some record is refused: find which below
+    if result is None and candidates:
+        if bar is not None:
+            bar.stage(f"checking {len(candidates):,} annotations")
+        valid = []
+        for ref, rec in candidates:
+            try:
+                validate_annotation(session, dict(rec), ref)
+            except AccordError as exc:
+                report.dropped.append(Dropped("annotation", ref, str(exc)))
+                continue
+            valid.append((ref, rec))
+        if valid:
+            if bar is not None:
+                bar.stage(f"storing {len(valid):,} annotations")
+            result = session.apply(
+                {"type": "annotations.add", "annotations": [r for _, r in valid]}
+            )
+    if result is not None:
         report.command = result.command.id
         report.ids = list(result.ids)
         report.extra["ids_by_ref"] = {ref: i for (ref, _), i in zip(valid, result.ids, strict=True)}
