@@ -234,3 +234,42 @@ def test_cuboid_segments_and_height_colours() -> None:
     cols = height_colors(np.array([[0, 0, z] for z in np.linspace(-2, 2, 50)], np.float32))
     assert cols.shape == (50, 3) and cols.min() >= 0 and cols.max() <= 1
     assert not np.allclose(cols[0], cols[-1])
+
+
+def test_projected_boxes_for_a_region_canvas_match_the_ground_truth(scene, sample_scene) -> None:
+    from accord.widgets import RegionCanvas
+
+    s = scene
+    truth = sample_scene.truth["lidar"]["sweeps"]
+    ids = {}
+    for k in (10, 20):
+        for o in truth[k]["objects"]:
+            ids[(k, o["label"])] = s.annotate(
+                "street", "lidar", o["label"], kind="cuboid", geometry=o["lidar"], frame=k,
+                track=o["id"],
+            )  # fmt: skip
+    canvas = RegionCanvas(s, "street", "video", frame=0)
+    page = Page(canvas)
+    for k, interpolated in ((10, False), (15, True)):
+        frame = truth[k]["matched_frame"]
+        reply = page.ask("projections.get", frame=frame)
+        assert reply["ok"], reply
+        boxes = {b["label"]: b for b in reply["result"]["boxes"]}
+        for o in truth[k]["objects"]:
+            b = boxes[o["label"]]
+            assert b["interpolated"] is interpolated and b["sweep"] == k
+            x1, y1, x2, y2 = o["box2d"]
+            got = b["box"]
+            assert [got["x"], got["y"], got["x"] + got["w"], got["y"] + got["h"]] == pytest.approx(
+                [x1, y1, x2, y2], abs=0.01
+            )
+    # a 2-D box sharing the cuboid's entity is reported as linked to it
+    car = ids[(10, "car")]
+    ent = s.new_entity([car], label="car")
+    frame = truth[10]["matched_frame"]
+    box = s.annotate("street", "video", "car", ac.Box(0, 186, 34, 60), frame=frame, entity=ent)
+    reply = page.ask("projections.get", frame=frame)
+    (linked,) = [b for b in reply["result"]["boxes"] if b["annotation"] == car]
+    assert linked["linked"] == [box] and linked["entity"] == ent
+    assert not page.ask("projections.get", frame="x")["ok"]
+    assert page.ask("projections.get", frame=frame + 1)["result"]["boxes"]  # nearest sweep

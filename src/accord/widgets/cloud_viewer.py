@@ -499,3 +499,104 @@ def height_colors(xyz: np.ndarray) -> np.ndarray:
     i = np.minimum(t.astype(np.int64), len(HEIGHT_RAMP) - 2)
     f = (t - i)[:, None]
     return ((1 - f) * HEIGHT_RAMP[i] + f * HEIGHT_RAMP[i + 1]).astype(np.float32)
+
+
+# -- projected cuboids on a RegionCanvas ----------------------------------------------------------
+
+
+def projected_boxes(
+    session: Session, item: str, camera_stream: str, frame: int | None
+) -> list[dict[str, Any]]:
+    """The cuboids seen in ``camera_stream`` at ``frame``, as 2-D boxes (a read-only overlay).
+
+    For each point-cloud stream of the item: the sweep nearest in item time to
+    the frame (through both stream clocks), its cuboids — keyframes and
+    tracks interpolated there (:func:`accord.model.tracks.sweep_cuboids`) —
+    projected into the camera with distortion
+    (:func:`accord.model.projection.project_cuboids`). One
+    ``{annotation, label, track, entity, sweep, interpolated, box: {x, y, w, h}}``
+    per cuboid in view (``annotation`` is None for an interpolated one).
+    Empty when the item has no point cloud or the camera no calibration.
+    """
+    from accord.model.projection import project_cuboids
+
+    it = session.item(item)
+    cam = it.stream(camera_stream)
+    camera = it.calibrations.get(cam.sensor) if cam.sensor else None
+    if camera is None or not camera.is_camera:
+        return []
+    size = (cam.width, cam.height) if cam.width and cam.height else camera.image_size
+    t_item = None
+    if frame is not None and cam.timeline is not None:
+        cam.check_frame(frame, "projections.get.frame")
+        t_item = cam.clock.to_item(cam.timeline.time_of(frame))
+    out: list[dict[str, Any]] = []
+    for cloud in (s for s in it.streams.values() if s.modality == "pointcloud"):
+        if cloud.timeline is not None and t_item is not None:
+            sweep: int | None = cloud.timeline.nearest(cloud.clock.to_stream(t_item))
+        elif cloud.timeline is None or cloud.timeline.count == 1:
+            sweep = 0
+        else:
+            continue  # a still image and a sequence: no sweep is "at" it
+        records = [
+            r
+            for r in session.store.records("annotation", item=item, stream=cloud.name)
+            if r["kind"] == "cuboid"
+        ]
+        times = list(cloud.timeline.timestamps) if cloud.timeline is not None else None
+        shown = sweep_cuboids([{**r, "frame": r["frame"] or 0} for r in records], sweep, times)
+        if not shown:
+            continue
+        sensor = it.calibrations.get(cloud.sensor) if cloud.sensor else None
+        boxes = project_cuboids([c.cuboid for c in shown], camera, sensor, size)
+        for c, b in zip(shown, boxes.tolist(), strict=True):
+            if math.isnan(b[0]):
+                continue
+            rec = c.record or {}
+            out.append(
+                {
+                    "annotation": c.id,
+                    "label": c.label,
+                    "track": c.track,
+                    "entity": rec.get("entity"),
+                    "sweep": sweep,
+                    "interpolated": c.interpolated,
+                    "box": {"x": b[0], "y": b[1], "w": b[2] - b[0], "h": b[3] - b[1]},
+                    "linked": _linked_2d(session, item, camera_stream, frame, rec),
+                }
+            )
+    return out
+
+
+def _linked_2d(
+    session: Session, item: str, stream: str, frame: int | None, cuboid: Mapping[str, Any]
+) -> list[str]:
+    """Ids of the annotations on ``stream`` at ``frame`` that share the cuboid's entity or link."""
+    if not cuboid:
+        return []
+    ids: list[str] = []
+    if cuboid.get("entity"):
+        ids += [
+            r["id"]
+            for r in session.store.records("annotation", item=item, stream=stream)
+            if r["entity"] == cuboid["entity"] and r["frame"] == frame
+        ]
+    for link in session.links_touching(cuboid["id"]):
+        other = link["target"] if link["source"] == cuboid["id"] else link["source"]
+        rec = session.store.get("annotation", other)
+        if rec is not None and rec["stream"] == stream and rec["frame"] == frame:
+            ids.append(other)
+    return list(dict.fromkeys(ids))
+
+
+def projection_query(session: Session, item: str, stream: str) -> Any:
+    """The ``projections.get {frame}`` query a RegionCanvas registers (see ``projected_boxes``)."""
+
+    def answer(content: Mapping[str, Any], _buffers: list[bytes]) -> tuple[Any, list[bytes]]:
+        frame = content.get("frame")
+        if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int)):
+            raise ValidationError("projections.get.frame", "a frame index or null", frame)
+        boxes = projected_boxes(session, item, stream, frame)
+        return {"frame": frame, "boxes": boxes}, []
+
+    return answer

@@ -122,6 +122,8 @@ export interface CloudStats {
   renders: number;
   /** The last frame drawn: point count, sweep and when (epoch ms). */
   lastRender: { points: number; sweep: number | null; at: number } | null;
+  /** When the last points value reached the page (epoch ms, before decoding). */
+  lastReceived: number | null;
   /** Raw binary messages (benchmark reference): bytes and arrival (epoch ms). */
   raw: { bytes: number; at: number }[];
   commands: { type: string; ms: number; ok: boolean }[];
@@ -174,6 +176,7 @@ export class CloudViewerView {
     colorUpdates: 0,
     renders: 0,
     lastRender: null,
+    lastReceived: null,
     raw: [],
     commands: [],
   };
@@ -442,6 +445,7 @@ export class CloudViewerView {
 
   /** Read the `points` trait (binary envelope), or the JSON-list baseline `points_list`. */
   private loadPoints(): void {
+    this.stats.lastReceived = epochMs();
     let positions: Float32Array<ArrayBufferLike> | null = null;
     try {
       const list = this.model.get("points_list");
@@ -1299,6 +1303,7 @@ export class CloudViewerView {
     set("shownSweep", String(this.sweep));
     set("cuboids", String(this.loaded ? this.shownCuboids().length : 0));
     set("selected", this.selectedKey ?? "");
+    set("hovered", this.hoverKey ?? this.busHover ?? "");
     set("view", this.cam.mode);
     set("colorBy", this.colorBy);
     set("tool", this.tool);
