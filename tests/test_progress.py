@@ -373,3 +373,44 @@ def test_an_import_with_refused_records_checks_them_one_by_one(tmp_path: Path) -
     stages = [u[2] for u in sink.updates]
     assert f"Importing COCO c.json: checking {N} annotations" in stages
     assert sink.last == (N, N, f"Importing COCO c.json: storing {N - 1} annotations", True)
+
+
+def test_a_real_kernel_displays_the_bar_and_finishes_it() -> None:
+    """End to end: in an ipykernel, an import-sized job displays an ipywidgets bar."""
+    manager = pytest.importorskip("jupyter_client.manager")
+    km, kc = manager.start_new_kernel(kernel_name="python3")
+    code = (
+        "from accord.progress import open_progress\n"
+        "with open_progress(None, 5000, 'Importing demo') as bar:\n"
+        "    bar.advance(10)\n"
+        "try:\n"
+        "    with open_progress(None, 3000, 'Failing demo') as bar:\n"
+        "        bar.advance(7)\n"
+        "        raise KeyError('x')\n"
+        "except KeyError:\n"
+        "    pass\n"
+    )
+    try:
+        msg_id = kc.execute(code)
+        seen: list[tuple[str, dict[str, Any]]] = []
+        while True:
+            msg = kc.get_iopub_msg(timeout=60)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            seen.append((msg["msg_type"], msg["content"]))
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                break
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert not [c for t, c in seen if t == "error"]
+    shown = [c["data"] for t, c in seen if t == "display_data"]
+    assert len(shown) == 2
+    assert all("application/vnd.jupyter.widget-view+json" in d for d in shown)
+    assert "IntProgress" in shown[0]["text/plain"]
+    states = [c["data"]["state"] for t, c in seen if t == "comm_msg" and "state" in c["data"]]
+    labels = [s["value"] for s in states if isinstance(s.get("value"), str)]
+    styles = [s["bar_style"] for s in states if "bar_style" in s]
+    assert any(v.startswith("Importing demo: 5,000/5,000 in ") for v in labels)
+    assert any(v.startswith("Failing demo (stopped): 7/3,000 in ") for v in labels)
+    assert styles == ["success", "danger"]
