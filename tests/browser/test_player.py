@@ -311,3 +311,45 @@ def test_region_canvas_shows_the_frame_under_the_shared_playhead(lab: Lab) -> No
         _wait_frame(root, n)
         lab.wait_value("c.frame", n)
         expect(canvas_root).to_have_attribute("data-frame", str(n))
+
+
+VFR_VIDEO = """
+import av
+import numpy as np
+from fractions import Fraction
+VFR_TIMES = [0.0, 0.04, 0.05, 0.2, 0.21, 0.5, 0.52, 0.9, 1.0]
+with av.open("vfr.mp4", "w") as out:
+    st = out.add_stream("libx264", rate=1000)
+    st.width, st.height, st.pix_fmt = 640, 360, "yuv420p"
+    st.codec_context.time_base = Fraction(1, 1000)
+    for i, t in enumerate(VFR_TIMES):
+        img = np.full((360, 640, 3), 200, np.uint8)
+        samples._draw_index(img, i)  # the sample scene's barcode layout
+        f = av.VideoFrame.from_ndarray(img, format="rgb24")
+        f.pts, f.time_base = int(round(t * 1000)), Fraction(1, 1000)
+        for p in st.encode(f):
+            out.mux(p)
+    for p in st.encode():
+        out.mux(p)
+s.add_item("vfr", video="vfr.mp4")
+"""
+
+
+def test_variable_frame_rate_steps_follow_the_real_frame_times(lab: Lab) -> None:
+    layout = _setup(lab, VFR_VIDEO)
+    assert lab.value("s.stream('vfr', 'video').timeline.rate") is None  # really VFR
+    lab.run("pv = ac.Player(s, 'vfr', height=180)\npv")
+    (root,) = _players(lab)
+    assert _barcode(root, layout) == 0
+    root.click(position={"x": 5, "y": 5})
+    for n in range(1, 8):
+        root.press("ArrowRight")
+        _wait_frame(root, n)
+        assert _barcode(root, layout) == n, n
+    times = lab.value("VFR_TIMES")
+    # the playhead sits in the middle of frame 7, between its real start and the next
+    lab.wait_value("round(pv.time, 6)", round((times[7] + times[8]) / 2, 6))
+    for n in (6, 5, 4):
+        root.press("ArrowLeft")
+        _wait_frame(root, n)
+        assert _barcode(root, layout) == n, n
