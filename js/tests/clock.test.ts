@@ -131,6 +131,14 @@ describe("playback", () => {
     master = null;
     vi.advanceTimersByTime(1000);
     expect(clock.state.time).toBeGreaterThan(6.8);
+    // The last attached source drives; detaching it hands over to the previous one.
+    const second = (): number => 2;
+    const detachSecond = clock.attachTimeSource(second);
+    expect(clock.isActiveTimeSource(second)).toBe(true);
+    vi.advanceTimersByTime(50);
+    expect(clock.state.time).toBe(2);
+    detachSecond();
+    expect(clock.isActiveTimeSource(second)).toBe(false);
     detach();
     clock.pause();
   });

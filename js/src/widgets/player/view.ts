@@ -67,6 +67,10 @@ export class PlayerView {
   private drawQueued = false;
   private destroyed = false;
   private framesPending = 0;
+  /** Everything loaded once: elements were put where the clock is. */
+  private readyOnce = false;
+  /** Elements that had sound before "mute". */
+  private mutedBefore: MediaTrack[] = [];
 
   // DOM
   private readonly videos: HTMLDivElement;
@@ -341,8 +345,6 @@ export class PlayerView {
     }
     this.root.dataset.ready = settled && (main === null || shown !== null) ? "1" : "0";
   }
-  private readyOnce = false;
-
   private onStreamInfos(): void {
     const next = parseStreams(this.model.get("stream_infos"));
     const sameSet =
@@ -482,7 +484,6 @@ export class PlayerView {
       this.muteButton.textContent = "♪";
     }
   }
-  private mutedBefore: MediaTrack[] = [];
 
   // -- input --------------------------------------------------------------------------------
   private onKey(e: KeyboardEvent): void {
