@@ -257,7 +257,10 @@ export class CloudViewerView {
         return r ? r.revision : undefined;
       },
       send: (id, revision, fields) => this.sendUpdate(id, revision, fields),
-      changed: () => this.changed(),
+      changed: () => {
+        this.shownFor = []; // previews of edits in flight changed
+        this.changed();
+      },
     });
     this.ui = new CloudUi(el, {
       tool: (t) => this.setTool(t),
