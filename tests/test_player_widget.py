@@ -169,3 +169,23 @@ def test_seek_sends_the_time_even_when_unchanged(scene) -> None:
     assert p.time == 2.5
     with pytest.raises(ac.errors.ValidationError):
         p.seek(-2)
+
+
+def test_tiers_add_their_queries_and_commands_only_when_on(scene) -> None:
+    with_tiers = Page(Player(scene, "scene"))
+    reply, _ = with_tiers.ask("segments.query")
+    assert reply["ok"] and reply["result"]["segments"] == []
+    reply, _ = with_tiers.ask(
+        "annotation.add",
+        item="scene",
+        stream="audio",
+        label="speech",
+        kind="time_segment",
+        geometry={"start": 1.0, "end": 2.0},
+    )
+    assert reply["ok"], reply
+    without = Page(Player(scene, "scene", tiers=False))
+    reply, _ = without.ask("segments.query")
+    assert not reply["ok"] and reply["error"]["error"] == "CommandError"
+    reply, _ = without.ask("undo")
+    assert not reply["ok"] and reply["error"]["error"] == "CommandError"

@@ -23,6 +23,7 @@ from accord.media.proxy import browser_playable
 from accord.model.item import Stream
 from accord.session import Result, Session
 from accord.widgets.base import STATIC, SessionWidget
+from accord.widgets.tiers import install_tiers, segment_classes
 
 __all__ = ["MEDIA_BYTES_LIMIT", "PLAYABLE_MODALITIES", "Player", "media_url"]
 
@@ -88,22 +89,20 @@ class Player(SessionWidget):
     ) -> None:
         it = session.item(item)
         names = _stream_names(it.streams, streams)
-        tiers_module = _tiers_module() if tiers else None
-        classes = tiers_module.segment_classes(session, item) if tiers_module else []
+        classes = segment_classes(session, item) if tiers else []
         super().__init__(
             session,
             item,
             height=int(height),
-            tiers=tiers_module is not None,
+            tiers=bool(tiers),
             classes=classes,
             show_others=show_others,
         )
         self._names = names
         self._media: dict[str, Path] = {}
         self.stream_infos = self._infos()
-        if tiers_module is not None:
-            tiers_module.install_tiers(self)
-            self.page_commands = self.page_commands | tiers_module.TIER_COMMANDS
+        if tiers:
+            install_tiers(self)  # segments/classes queries; adds TIER_COMMANDS to page_commands
         self.query("peaks.get", self._query_peaks)
         self.query("frames.times", self._query_frame_times)
         self.query("media.bytes", self._query_media_bytes)
@@ -299,12 +298,3 @@ def _playable_path(st: Stream) -> Path:
         raise NotFoundError(f"stream {st.item}/{st.name}", "an existing media file", str(path))
     kind = "video" if st.modality == "video" else "audio"
     return Path(browser_playable(path, kind=kind)).resolve()
-
-
-def _tiers_module() -> Any:
-    """``accord.widgets.tiers`` when it is installed (the Player works without it)."""
-    try:
-        from accord.widgets import tiers
-    except ImportError:
-        return None
-    return tiers
