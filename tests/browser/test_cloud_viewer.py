@@ -268,3 +268,47 @@ def test_bad_points_give_a_typed_error_and_nothing_changes(lab: Lab) -> None:
     # good custom points replace the sweep
     lab.run("v.set_points(np.random.default_rng(0).normal(size=(5000, 3)) * 5)")
     v.wait("el.dataset.points === '5000' && el.dataset.sweep === ''")
+
+
+def test_projected_cuboids_on_a_region_canvas_and_linked_hover(lab: Lab) -> None:
+    from .canvas import canvases
+
+    store = f"cloud-{uuid.uuid4().hex[:8]}.accord"
+    assert lab.run(setup_code(store)) == "ok"
+    lab.run(
+        "truth = scene.truth['lidar']['sweeps'][10]\n"
+        "frame = truth['matched_frame']\n"
+        "ids = {o['label']: s.annotate('street', 'lidar', o['label'], kind='cuboid',"
+        " geometry=o['lidar'], frame=10) for o in truth['objects']}\n"
+        "ent = s.new_entity([ids['car']], label='car')\n"
+        "x1, y1, x2, y2 = next(o['box2d'] for o in truth['objects'] if o['label'] == 'car')\n"
+        "box = s.annotate('street', 'video', 'car', ac.Box(x1, y1, x2 - x1, y2 - y1),"
+        " frame=frame, entity=ent)"
+    )
+    car = lab.value("ids['car']")
+    lab.run("canvas = ac.RegionCanvas(s, 'street', 'video', frame=frame, tool='select')\ncanvas")
+    (c,) = canvases(lab.output_locator())
+    c.root.page.wait_for_function(
+        "(el) => el.dataset.projected === '2'", arg=c.root.element_handle(), timeout=20_000
+    )
+    lab.run("v = CloudViewer(s, 'street', 'lidar', sweep=10, view='top', follow_clock=False)\nv")
+    root = lab.output_locator().locator(".accord-cloud-viewer")
+    root.wait_for(timeout=30_000)
+    v = Viewer(root)
+    v.wait("el.dataset.ready === 'true' && el.dataset.cuboids === '2'", timeout=60)
+    # 3-D → 2-D: hovering the car cuboid lights up its projection (and linked box) on the canvas
+    centre = v.hook("handles", car)["center"]
+    v.page.mouse.move(*centre)
+    v.wait(f"el.dataset.hovered === {car!r}")
+    c.root.page.wait_for_function(
+        "([el, id]) => (el.dataset.highlighted || '').split(',').includes(id)",
+        arg=[c.root.element_handle(), car],
+        timeout=10_000,
+    )
+    # 2-D → 3-D: hovering the linked box on the canvas lights up the cuboid in the viewer
+    v.page.mouse.move(5, 5)
+    c.canvas.scroll_into_view_if_needed()
+    g = lab.value("s.annotations.loc[box, 'geometry']")
+    c.page.mouse.move(*c.to_screen(g["x"] + g["w"] / 2, g["y"] + g["h"] / 2))
+    c.page.mouse.move(*c.to_screen(g["x"] + g["w"] / 2 + 1, g["y"] + g["h"] / 2))
+    v.wait(f"el.dataset.hovered === {car!r}")

@@ -116,6 +116,9 @@ class RegionCanvas(SessionWidget):
         self.query("annotations.query", self._query_annotations)
         self.query("frame.get", self._query_frame)
         self.query("frame.at", self._query_frame_at)
+        from accord.widgets.cloud_viewer import projection_query  # projected cuboids (overlay.ts)
+
+        self.query("projections.get", projection_query(session, item, stream))
 
     @traitlets.validate("frame")
     def _valid_frame(self, proposal: dict[str, Any]) -> int | None:

@@ -17,6 +17,7 @@ import { EditQueue, type EditFields } from "./edits.js";
 import { Interaction } from "./interaction.js";
 import type { KeyAction } from "./keys.js";
 import { FrameLoader, type LoadResult } from "./loader.js";
+import { ProjectionOverlay } from "./overlay.js";
 import { renderPanel } from "./panel.js";
 import {
   applyEvents,
@@ -153,6 +154,8 @@ export class RegionCanvasView {
   private hoverId: string | null = null;
   private busHoverId: string | null = null;
   private readonly input: Interaction;
+  /** Projected cuboids (read-only overlay, overlay.ts). */
+  private overlay: ProjectionOverlay | null = null;
   private hint = "";
   private banner: ErrorBanner | null = null;
   private pendingAdds = new Map<number, { highlight: Highlight; id: string | null; timer: ReturnType<typeof setTimeout> | null }>();
@@ -263,6 +266,15 @@ export class RegionCanvasView {
     });
     this.cleanups.push(() => this.input.dispose());
     this.observeSize();
+    this.overlay = new ProjectionOverlay(
+      {
+        request: (type, payload) => this.client.request(type, payload),
+        colourOf: (label) => this.classMap.get(label)?.color ?? "#808080",
+        shapeOf: (id) => this.state.records.get(id)?.shape ?? null,
+        changed: () => this.refresh(),
+      },
+      el,
+    );
     this.subscribeBus();
     this.ui.setClasses(this.classes);
     this.ui.setShowOthers(this.showOthers);
@@ -280,6 +292,7 @@ export class RegionCanvasView {
     this.closed = true;
     this.abort.abort();
     this.loader.close();
+    this.overlay?.close();
     this.edits.close();
     for (const p of this.pendingAdds.values()) if (p.timer) clearTimeout(p.timer);
     this.pendingAdds.clear();
@@ -484,6 +497,7 @@ export class RegionCanvasView {
       if (r.image.width > 0 && r.image.height > 0) this.setImageSize({ width: r.image.width, height: r.image.height });
     }
     if (r.state || r.image) this.shownFrame = r.frame;
+    if (r.state) this.overlay?.load(r.frame);
     if (frameChanged) {
       this.input.cancelDrafts();
       // Shapes still waiting for their reply belong to the old frame.
@@ -510,6 +524,7 @@ export class RegionCanvasView {
 
   private onEvent(msg: unknown): void {
     this.loader.patchIncoming(msg);
+    this.overlay?.onEvent(msg);
     const next = applyEvents(this.state, msg, this.scope);
     if (next === this.state) return;
     this.state = next;
@@ -712,6 +727,7 @@ export class RegionCanvasView {
     for (const off of this.busOff.splice(0)) off();
     const key = str(this.model.get("bus_key"));
     this.bus = key ? getBus<{ hover: string | null; select: string | null }>(key) : null;
+    this.overlay?.attach(this.bus as unknown as Parameters<ProjectionOverlay["attach"]>[0]);
     if (!this.bus) return;
     if (this.video) {
       // Follow the item's shared playhead (a Player): show the frame under it on
@@ -1037,6 +1053,7 @@ export class RegionCanvasView {
     };
     const t0 = now();
     drawScene(ctx, scene);
+    this.overlay?.draw(ctx, this.view, this.dpr);
     const frames = this.stats.frames;
     if (frames.length >= MAX_STATS) frames.splice(0, frames.length - MAX_STATS + 1);
     frames.push(now() - t0);
