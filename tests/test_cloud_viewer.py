@@ -273,3 +273,21 @@ def test_projected_boxes_for_a_region_canvas_match_the_ground_truth(scene, sampl
     assert linked["linked"] == [box] and linked["entity"] == ent
     assert not page.ask("projections.get", frame="x")["ok"]
     assert page.ask("projections.get", frame=frame + 1)["result"]["boxes"]  # nearest sweep
+
+
+def test_selected_is_checked_and_opens_its_sweep(scene) -> None:
+    from accord.errors import NotFoundError
+
+    s = scene
+    a = s.annotate("street", "lidar", "car", kind="cuboid", geometry=_cuboid(3), frame=42)
+    b = s.annotate("street", "video", "car", ac.Box(1, 1, 5, 5), frame=3)
+    v = CloudViewer(s, "street", selected=a)
+    assert v.sweep == 42 and v.points_sweep == 42 and v.selected == a
+    with pytest.raises(ValidationError):
+        v.selected = b
+    with pytest.raises(NotFoundError):
+        v.selected = "a_nope"
+    assert v.selected == a
+    v.selected = None
+    with pytest.raises(ValidationError):
+        CloudViewer(s, "street", selected=b)

@@ -148,12 +148,16 @@ class CloudViewer(SessionWidget):
         tool: str = "select",
         frustum_depth: float = 8.0,
         follow_clock: bool = True,
+        selected: str | None = None,
     ) -> None:
         st = session.stream(item, stream)
         if st.modality != "pointcloud":
             raise ValidationError(
                 "CloudViewer(stream)", "a pointcloud stream", f"{stream} ({st.modality})"
             )
+        if selected is not None:
+            rec = _cuboid_of(session, item, stream, selected, "CloudViewer(selected)")
+            sweep = rec["frame"] if rec["frame"] is not None else sweep
         count = st.frame_count or (1 if st.uri else 0)
         if count:
             st_check = st if st.timeline is not None else None
@@ -193,6 +197,7 @@ class CloudViewer(SessionWidget):
             view=view,
             tool=tool,
             follow_clock=follow_clock,
+            selected=selected,
             frustums=camera_frustums(
                 session.item(item).calibrations,
                 st.sensor,
@@ -213,6 +218,16 @@ class CloudViewer(SessionWidget):
         st = getattr(self, "_stream", None)
         if st is not None and st.timeline is not None:
             st.check_frame(value, "CloudViewer.sweep")
+        return value
+
+    @traitlets.validate("selected")
+    def _valid_selected(self, proposal: dict[str, Any]) -> str | None:
+        value = proposal["value"]
+        # The page writes ids of records it shows; only Python's values are checked.
+        if value is None or "selected" in getattr(self, "_property_lock", {}):
+            return value
+        if getattr(self, "_session", None) is not None:  # set after the constructor's check
+            _cuboid_of(self._session, self.item, self.stream, value, "CloudViewer.selected")
         return value
 
     @traitlets.validate("color_by")
@@ -392,6 +407,22 @@ def _choice(value: Any, options: Sequence[str], where: str) -> str:
     if value not in options:
         raise ValidationError(where, f"one of {list(options)}", value)
     return value
+
+
+def _cuboid_of(session: Session, item: str, stream: str, ann_id: Any, where: str) -> dict[str, Any]:
+    """The record of ``ann_id``, checked to be a cuboid of this item and stream."""
+    from accord.errors import NotFoundError
+
+    if not isinstance(ann_id, str):
+        raise ValidationError(where, "an annotation id (str) or None", ann_id)
+    rec = session.store.get("annotation", ann_id)
+    if rec is None:
+        raise NotFoundError(where, "the id of an existing annotation", ann_id)
+    if (rec["item"], rec["stream"], rec["kind"]) != (item, stream, "cuboid"):
+        raise ValidationError(
+            where, f"a cuboid of {item}/{stream}", f"{ann_id} ({rec['kind']} on {rec['stream']})"
+        )
+    return rec
 
 
 def cuboid_classes(session: Session) -> list[dict[str, Any]]:
