@@ -147,6 +147,13 @@ const ROTATE_STEP = (5 * Math.PI) / 180;
 const ROTATE_FINE = Math.PI / 180;
 const DEFAULT_CUBOID_HEIGHT = 1.5;
 
+const raf: (cb: () => void) => number =
+  typeof requestAnimationFrame === "function"
+    ? (cb) => requestAnimationFrame(cb)
+    : (cb) => setTimeout(cb, 16) as unknown as number;
+const cancelRaf: (id: number) => void =
+  typeof cancelAnimationFrame === "function" ? (id) => cancelAnimationFrame(id) : (id) => clearTimeout(id);
+
 const now = (): number => (typeof performance !== "undefined" ? performance.now() : Date.now());
 const epochMs = (): number => (typeof performance !== "undefined" ? performance.timeOrigin + performance.now() : Date.now());
 const str = (v: unknown, fallback = ""): string => (typeof v === "string" ? v : fallback);
@@ -317,7 +324,7 @@ export class CloudViewerView {
     this.abort.abort();
     this.edits.close();
     for (const off of this.cleanups.splice(0)) off();
-    if (this.rafId) cancelAnimationFrame(this.rafId);
+    if (this.rafId) cancelRaf(this.rafId);
     this.pointsGeometry.dispose();
     for (const g of this.boxGroups.values()) g.geometry.dispose();
     this.renderer?.dispose();
@@ -1290,7 +1297,7 @@ export class CloudViewerView {
     if (this.closed) return;
     this.refreshHooks();
     if (this.rafId) return;
-    this.rafId = requestAnimationFrame(() => {
+    this.rafId = raf(() => {
       this.rafId = 0;
       this.draw();
     });
