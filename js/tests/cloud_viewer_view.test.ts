@@ -150,6 +150,19 @@ describe("CloudViewer view (jsdom, no WebGL)", () => {
     expect(hook().cuboids()).toHaveLength(0);
   });
 
+  it("shows other annotators' cuboids read-only, and hides them on request", async () => {
+    const { model, hook } = mount();
+    const bobs = { ...cuboid("c", 0, 3), annotator: "bob", track: "tb" };
+    model.replyOk("annotations.query", { annotations: [cuboid("a", 0, 0), bobs], seq: 1 });
+    await new Promise((r) => setTimeout(r, 0));
+    expect(hook().cuboids().map((c) => [c.id, c.editable])).toEqual([
+      ["a", true],
+      ["c", false],
+    ]);
+    model.pythonSets("show_others", false);
+    expect(hook().cuboids().map((c) => c.id)).toEqual(["a"]);
+  });
+
   it("restyles without reading the points again, and renders class names as text", () => {
     const { model, el, hook } = mount();
     const before = hook().stats().pointsUpdates;

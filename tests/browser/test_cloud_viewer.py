@@ -170,10 +170,20 @@ def test_draw_move_resize_and_turn_a_cuboid_with_the_mouse(lab: Lab) -> None:
     assert turned["yaw"] == pytest.approx(math.pi / 2, abs=0.02)
     assert turned["size"] == pytest.approx(resized["size"])
 
-    # undo through the Session from the page, then delete with the key
+    # the attribute editor and a class hotkey edit the selection
+    rev = f"int(s.annotations.loc['{ann['id']}', 'revision'])"
+    v.root.locator('input[data-attribute="occluded"]').check()
+    lab.wait_value(rev, 5)
+    assert lab.value(f"s.annotations.loc['{ann['id']}', 'attributes']") == {"occluded": True}
+    v.canvas.focus()
+    v.page.keyboard.press("p")
+    lab.wait_value(rev, 6)
+    assert lab.value(f"s.annotations.loc['{ann['id']}', 'label']") == "person"
+    # undo through the Session from the page (the relabel), then delete with the key
     v.root.locator('[data-action="undo"]').click()
-    lab.wait_value(f"int(s.annotations.loc['{ann['id']}', 'revision'])", 5)
-    assert _annotations(lab)[0]["geometry"]["yaw"] == pytest.approx(0)
+    lab.wait_value(rev, 7)
+    assert lab.value(f"s.annotations.loc['{ann['id']}', 'label']") == "car"
+    assert _annotations(lab)[0]["geometry"]["yaw"] == pytest.approx(math.pi / 2, abs=0.02)
     v.canvas.focus()
     v.page.keyboard.press("Delete")
     lab.wait_value("len(s.annotations)", 0)
