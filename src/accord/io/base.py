@@ -11,6 +11,11 @@ Rules (docs/design/interchange.md):
   be placed is listed in the report, never silently dropped.
 * **Export** writes what the format can hold and lists in the report what it
   cannot (links in COCO, attributes a format has no place for, ...).
+* **Progress**: every public import and export takes ``progress=`` (see
+  :func:`accord.progress.open_progress`): a bar in a notebook for 1,000
+  records or more by default; it counts the records read or written, names
+  the step ("checking", "storing", "writing ...") and ends "(stopped)" when
+  the work fails.
 """
 
 from __future__ import annotations
