@@ -841,139 +841,126 @@ def import_cvat(
         tracks.append((el, sorted(shapes, key=lambda s: s.frame or 0)))
 
     total = sum(len(shapes) for _, shapes in images) + sum(len(shapes) for _, shapes in tracks)
-    with open_progress(progress, total, f"Importing CVAT {p.name}") as bar:
-        return _import_parsed(
-            session, p, root, images, tracks, report, bar, items, stream, match, labels, interpolate
-        )
-
-
-def _import_parsed(
-    session: Any,
-    p: Path,
-    root: ET.Element,
-    images: list[tuple[ET.Element, list[_Shape]]],
-    tracks: list[tuple[ET.Element, list[_Shape]]],
-    report: ImportReport,
-    bar: Progress,
-    items: Iterable[str] | str | None,
-    stream: str | None,
-    match: Match | None,
-    labels: Mapping[str, str],
-    interpolate: bool,
-) -> ImportReport:
     taxonomy: Taxonomy = session.taxonomy
-    candidates: list[tuple[str, dict[str, Any]]] = []
-    index = ImageIndex(session, items)
-    frame_stream: Stream | None = None
-    image_stream: tuple[str, str] | None = None
-    if stream is not None and images:
-        owners = [it for it in select_items(session, items) if stream in it.streams]
-        if len(owners) != 1:
-            raise ValidationError("stream", "a stream of exactly one of the items", stream)
-        st = owners[0].streams[stream]
-        if st.modality == "video":
-            frame_stream = st
-        else:
-            image_stream = (owners[0].id, st.name)
-    for i, (el, shapes) in enumerate(images):
-        name = el.get("name", "")
-        record = {
-            "id": int(el.get("id", "0")),
-            "file_name": name,
-            "width": int(el.get("width", "0")),
-            "height": int(el.get("height", "0")),
-        }
-        target: Target | str
-        if frame_stream is not None:
-            target = (frame_stream.item, frame_stream.name, record["id"])
-        elif image_stream is not None:
-            target = (*image_stream, None)
-        else:
-            target = index.resolve(record, name, match, f"image[{i}]")
-        if not isinstance(target, str):
-            st = index.stream(target)
-            w, h = record["width"], record["height"]
-            if w and h and st.width and st.height and (w, h) != (st.width, st.height):
-                target = (
-                    f"image {name!r} is {w}×{h} but stream {target[0]}/{target[1]} "
-                    f"is {st.width}×{st.height}"
-                )
-        if isinstance(target, str):
-            report.dropped.append(Dropped("image", name, target))
-            bar.advance(len(shapes))
-            continue
-        for shape in shapes:
-            bar.advance()
-            cvat_label = shape.label
-            ref = shape.where
-            if shape.kind is None:
-                report.dropped.append(
-                    Dropped("annotation", ref, "no accord geometry for this CVAT shape")
-                )
-                continue
-            label = labels.get(cvat_label, cvat_label)
-            if label not in taxonomy:
-                report.dropped.append(
-                    Dropped("annotation", ref, f"label {cvat_label!r} is not a class")
-                )
-                continue
-            candidates.append((ref, _record(shape, label, target, taxonomy, ref, report)))
-
-    interpolated_refs: list[str] = []
-    skipped = 0
-    if tracks:
-        it, st = _video_stream(session, items, stream)
-        assert st.timeline is not None
-        size = root.find("meta/task/original_size")
-        if size is None:
-            size = root.find("meta/job/original_size")
-        mismatch = None
-        if size is not None and st.width and st.height:
-            try:
-                w = int(size.findtext("width", "0"))
-                h = int(size.findtext("height", "0"))
-            except ValueError:
-                raise FormatError(f"{p.name}: meta/task/original_size", "integers", None) from None
-            if (w, h) != (st.width, st.height):
-                mismatch = (
-                    f"the file's frames are {w}×{h}, video {it.id}/{st.name} "
-                    f"is {st.width}×{st.height}"
-                )
-        for el, shapes in tracks:
-            bar.advance(len(shapes))
-            track_id = el.get("id")
-            cvat_label = el.get("label", "")
-            label = labels.get(cvat_label, cvat_label)
-            where = f"{p.name}: track[{track_id}]"
-            if mismatch is not None:
-                report.dropped.append(Dropped("track", track_id, mismatch))
-                continue
-            if label not in taxonomy:
-                report.dropped.append(
-                    Dropped("track", track_id, f"label {cvat_label!r} is not a class")
-                )
+    with open_progress(progress, total, f"Importing CVAT {p.name}") as bar:
+        candidates: list[tuple[str, dict[str, Any]]] = []
+        index = ImageIndex(session, items)
+        frame_stream: Stream | None = None
+        image_stream: tuple[str, str] | None = None
+        if stream is not None and images:
+            owners = [it for it in select_items(session, items) if stream in it.streams]
+            if len(owners) != 1:
+                raise ValidationError("stream", "a stream of exactly one of the items", stream)
+            st = owners[0].streams[stream]
+            if st.modality == "video":
+                frame_stream = st
+            else:
+                image_stream = (owners[0].id, st.name)
+        for i, (el, shapes) in enumerate(images):
+            name = el.get("name", "")
+            record = {
+                "id": int(el.get("id", "0")),
+                "file_name": name,
+                "width": int(el.get("width", "0")),
+                "height": int(el.get("height", "0")),
+            }
+            target: Target | str
+            if frame_stream is not None:
+                target = (frame_stream.item, frame_stream.name, record["id"])
+            elif image_stream is not None:
+                target = (*image_stream, None)
+            else:
+                target = index.resolve(record, name, match, f"image[{i}]")
+            if not isinstance(target, str):
+                st = index.stream(target)
+                w, h = record["width"], record["height"]
+                if w and h and st.width and st.height and (w, h) != (st.width, st.height):
+                    target = (
+                        f"image {name!r} is {w}×{h} but stream {target[0]}/{target[1]} "
+                        f"is {st.width}×{st.height}"
+                    )
+            if isinstance(target, str):
+                report.dropped.append(Dropped("image", name, target))
+                bar.advance(len(shapes))
                 continue
             for shape in shapes:
-                if shape.kind is None and not shape.outside:
+                bar.advance()
+                cvat_label = shape.label
+                ref = shape.where
+                if shape.kind is None:
                     report.dropped.append(
-                        Dropped("annotation", shape.where, "no accord geometry for this CVAT shape")
+                        Dropped("annotation", ref, "no accord geometry for this CVAT shape")
                     )
-            if el.get("source") == "auto":  # CVAT gives the source per track
-                shapes = [replace(s, source="auto") for s in shapes]
-            chosen, n_skipped = _track_shapes(shapes, interpolate, st.timeline.count - 1)
-            skipped += n_skipped
-            for shape, interpolated in chosen:
-                ref = shape.where if not interpolated else f"{where} frame {shape.frame}"
-                rec = _record(shape, label, (it.id, st.name, shape.frame), taxonomy, ref, report)
-                rec["track"] = f"{p.stem}#{track_id}"
-                candidates.append((ref, rec))
-                if interpolated:
-                    interpolated_refs.append(ref)
-    report.counts["images"] = len(images)
-    report.counts["tracks"] = len(tracks)
-    report.counts["not_materialised"] = skipped
-    store_annotations(session, candidates, report, bar)
-    by_ref = report.extra.get("ids_by_ref", {})
-    report.extra["interpolated"] = [by_ref[r] for r in interpolated_refs if r in by_ref]
-    report.counts["interpolated"] = len(report.extra["interpolated"])
-    return report
+                    continue
+                label = labels.get(cvat_label, cvat_label)
+                if label not in taxonomy:
+                    report.dropped.append(
+                        Dropped("annotation", ref, f"label {cvat_label!r} is not a class")
+                    )
+                    continue
+                candidates.append((ref, _record(shape, label, target, taxonomy, ref, report)))
+
+        interpolated_refs: list[str] = []
+        skipped = 0
+        if tracks:
+            it, st = _video_stream(session, items, stream)
+            assert st.timeline is not None
+            size = root.find("meta/task/original_size")
+            if size is None:
+                size = root.find("meta/job/original_size")
+            mismatch = None
+            if size is not None and st.width and st.height:
+                try:
+                    w = int(size.findtext("width", "0"))
+                    h = int(size.findtext("height", "0"))
+                except ValueError:
+                    raise FormatError(
+                        f"{p.name}: meta/task/original_size", "integers", None
+                    ) from None
+                if (w, h) != (st.width, st.height):
+                    mismatch = (
+                        f"the file's frames are {w}×{h}, video {it.id}/{st.name} "
+                        f"is {st.width}×{st.height}"
+                    )
+            for el, shapes in tracks:
+                bar.advance(len(shapes))
+                track_id = el.get("id")
+                cvat_label = el.get("label", "")
+                label = labels.get(cvat_label, cvat_label)
+                where = f"{p.name}: track[{track_id}]"
+                if mismatch is not None:
+                    report.dropped.append(Dropped("track", track_id, mismatch))
+                    continue
+                if label not in taxonomy:
+                    report.dropped.append(
+                        Dropped("track", track_id, f"label {cvat_label!r} is not a class")
+                    )
+                    continue
+                for shape in shapes:
+                    if shape.kind is None and not shape.outside:
+                        report.dropped.append(
+                            Dropped(
+                                "annotation", shape.where, "no accord geometry for this CVAT shape"
+                            )
+                        )
+                if el.get("source") == "auto":  # CVAT gives the source per track
+                    shapes = [replace(s, source="auto") for s in shapes]
+                chosen, n_skipped = _track_shapes(shapes, interpolate, st.timeline.count - 1)
+                skipped += n_skipped
+                for shape, interpolated in chosen:
+                    ref = shape.where if not interpolated else f"{where} frame {shape.frame}"
+                    rec = _record(
+                        shape, label, (it.id, st.name, shape.frame), taxonomy, ref, report
+                    )
+                    rec["track"] = f"{p.stem}#{track_id}"
+                    candidates.append((ref, rec))
+                    if interpolated:
+                        interpolated_refs.append(ref)
+        report.counts["images"] = len(images)
+        report.counts["tracks"] = len(tracks)
+        report.counts["not_materialised"] = skipped
+        store_annotations(session, candidates, report, bar)
+        by_ref = report.extra.get("ids_by_ref", {})
+        report.extra["interpolated"] = [by_ref[r] for r in interpolated_refs if r in by_ref]
+        report.counts["interpolated"] = len(report.extra["interpolated"])
+        return report
