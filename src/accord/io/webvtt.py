@@ -39,7 +39,6 @@ from accord.io.base import Dropped, ExportReport, ImportReport
 from accord.progress import Progress, ProgressOption, open_progress
 
 if TYPE_CHECKING:
-    from accord.io.tiers import SegmentBatch
     from accord.model.item import Item, Stream
     from accord.session import Session
 
@@ -374,60 +373,36 @@ def import_cues(
     tax.label(label, f"import_{fmt}(label=...)")
     tax.check_geometry(label, st.modality, "time_segment", f"import_{fmt}(label={label!r})")
     batch = SegmentBatch(session, it, report)
-    bar = open_progress(
-        progress, len(transcript.cues), f"Importing {_NAMES[fmt]} {report.path.name}"
-    )
-    with bar:
-        _queue_cues(
-            batch,
-            transcript,
-            st,
-            label,
-            (speaker_attribute, text_attribute, settings_attribute),
-            timeline,
-            bar,
-        )
+    shown = {"webvtt": "WebVTT", "srt": "SRT"}.get(fmt, fmt)
+    with open_progress(
+        progress, len(transcript.cues), f"Importing {shown} {report.path.name}"
+    ) as bar:
+        for n, cue in enumerate(transcript.cues, 1):
+            bar.advance()
+            ref = cue.identifier or f"cue {n}"
+            raw: dict[str, Any] = {}
+            source: dict[str, str] = {}
+            settings = " ".join(f"{k}:{v}" for k, v in cue.settings.items())
+            for what, name, value in (
+                ("speaker", speaker_attribute, cue.speaker),
+                ("text", text_attribute, cue.text),
+                ("settings", settings_attribute, settings),
+            ):
+                if value in (None, ""):
+                    continue
+                if name is None:
+                    batch.drop("attribute", ref, f"cue {what} kept nowhere: pass {what}_attribute=")
+                    continue
+                raw[name] = value
+                source[name] = f"{ref} ({what})"
+            typed = batch.typed_attributes(label, raw, ref, source)
+            start, end = cue.start, cue.end
+            if timeline == "item":
+                start, end = float(st.clock.to_stream(start)), float(st.clock.to_stream(end))
+            batch.add(st, label, start, end, typed, ref)
         report = batch.commit(bar)
     report.counts["cues"] = len(transcript.cues)
     return report
-
-
-_NAMES = {"webvtt": "WebVTT", "srt": "SRT"}
-
-
-def _queue_cues(
-    batch: SegmentBatch,
-    transcript: Transcript,
-    st: Stream,
-    label: str,
-    attributes: tuple[str | None, str | None, str | None],
-    timeline: str,
-    bar: Progress,
-) -> None:
-    speaker_attribute, text_attribute, settings_attribute = attributes
-    for n, cue in enumerate(transcript.cues, 1):
-        bar.advance()
-        ref = cue.identifier or f"cue {n}"
-        raw: dict[str, Any] = {}
-        source: dict[str, str] = {}
-        settings = " ".join(f"{k}:{v}" for k, v in cue.settings.items())
-        for what, name, value in (
-            ("speaker", speaker_attribute, cue.speaker),
-            ("text", text_attribute, cue.text),
-            ("settings", settings_attribute, settings),
-        ):
-            if value in (None, ""):
-                continue
-            if name is None:
-                batch.drop("attribute", ref, f"cue {what} kept nowhere: pass {what}_attribute=")
-                continue
-            raw[name] = value
-            source[name] = f"{ref} ({what})"
-        typed = batch.typed_attributes(label, raw, ref, source)
-        start, end = cue.start, cue.end
-        if timeline == "item":
-            start, end = float(st.clock.to_stream(start)), float(st.clock.to_stream(end))
-        batch.add(st, label, start, end, typed, ref)
 
 
 def export_subtitles(
