@@ -11,7 +11,7 @@ import { COLOR_BY, type ColorBy } from "./colors.js";
 import { VIEW_MODES, type ViewMode } from "./camera.js";
 
 export type Tool = "select" | "cuboid";
-export type Action = "undo" | "redo" | "keyframe" | "toggle-others" | "help" | "prev" | "next";
+export type Action = "undo" | "redo" | "keyframe" | "toggle-others" | "help" | "prev" | "next" | "fit";
 
 export interface UiHandlers {
   tool(t: Tool): void;
@@ -48,6 +48,7 @@ const HELP: [string, string][] = [
   ["right or Shift+drag", "pan"],
   ["wheel", "zoom"],
   ["1 2 3 4", "orbit, top, side, front view"],
+  ["0", "aim at the points"],
   ["Cuboid tool: drag", "draw a cuboid on the ground (yaw 0; height from the points inside)"],
   ["Select: click / drag", "select, move a cuboid"],
   ["handles", "faces resize, the knob ahead turns (Shift: 15° steps)"],
@@ -111,6 +112,9 @@ export class CloudUi {
       this.colorSelect.append(o);
     }
     this.colorSelect.addEventListener("change", () => h.colorBy(this.colorSelect.value as ColorBy));
+    const fit = this.button("⤢ Fit", "Aim at the points (0)", { "data-action": "fit" });
+    fit.addEventListener("click", () => h.action("fit"));
+    views.append(fit);
 
     const prev = this.button("◀", "Previous sweep (←)", { "data-action": "prev" });
     const next = this.button("▶", "Next sweep (→)", { "data-action": "next" });

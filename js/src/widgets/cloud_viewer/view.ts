@@ -39,7 +39,7 @@ import { parseEvents } from "../region_canvas/state.js";
 import { injectStyle } from "../region_canvas/style.js";
 import { parseClasses, parseRecord, type AnnotationRecord, type ClassSpec } from "../region_canvas/types.js";
 import { CameraRig, defaultCamera, orbitBy, panBy, VIEW_MODES, viewAxes, zoomBy, type CameraState, type ViewMode } from "./camera.js";
-import { COLOR_BY, computeColors, groundHeight, type ColorBy } from "./colors.js";
+import { COLOR_BY, computeColors, groundHeight, robustRange, type ColorBy } from "./colors.js";
 import {
   footprint,
   handlePositions,
@@ -490,6 +490,7 @@ export class CloudViewerView {
     this.colorBuffer = new Uint8Array(this.count * 3);
     this.pointsGeometry.setAttribute("color", new BufferAttribute(this.colorBuffer, 3, true));
     this.pointsGeometry.setDrawRange(0, this.count);
+    if (!this.fitted && this.count > 0) this.fit();
     this.readPerPoint();
     this.colorsDirty = true;
     this.changed();
@@ -923,6 +924,24 @@ export class CloudViewerView {
 
   // -- tools, views, labels ----------------------------------------------------------------
 
+  private fitted = false;
+
+  /** Aim the camera at the bulk of the points (2nd–98th percentiles in x and y). */
+  private fit(): void {
+    const p = this.positions;
+    const [x0, x1] = robustRange((i) => p[3 * i] as number, this.count);
+    const [y0, y1] = robustRange((i) => p[3 * i + 1] as number, this.count);
+    const extent = Math.max(4, x1 - x0, y1 - y0);
+    this.cam = {
+      ...this.cam,
+      target: [(x0 + x1) / 2, (y0 + y1) / 2, this.groundZ],
+      halfHeight: 0.55 * extent,
+      distance: 0.9 * extent,
+    };
+    this.fitted = true;
+    this.changed();
+  }
+
   private setTool(t: Tool): void {
     if (t !== this.tool) {
       this.tool = t;
@@ -967,6 +986,9 @@ export class CloudViewerView {
         break;
       case "help":
         this.ui.toggleHelp();
+        break;
+      case "fit":
+        this.fit();
         break;
       case "prev":
         this.goToSweep(this.sweep - 1);
@@ -1259,6 +1281,7 @@ export class CloudViewerView {
       if (s?.editable) this.commit(s, rotateBy(s.geometry, step));
     } else if (key === "k" || key === "K") this.keyframeHere();
     else if (key >= "1" && key <= "4") this.setView(VIEW_MODES[Number(key) - 1] as ViewMode, true);
+    else if (key === "0") this.fit();
     else used = false;
     if (used) {
       e.preventDefault();
