@@ -224,10 +224,20 @@ def test_python_edits_and_tracks_appear_in_the_viewer(lab: Lab) -> None:
     new = lab.value("s.annotations.query('frame == 5')[['track']].to_dict('records')")
     assert new == [{"track": "t1"}]
     v.wait("h.cuboids().length === 1 && !h.cuboids()[0].interpolated")
-    # a delete in Python removes it
+    # changing an attribute of an interpolated cuboid also stores a keyframe, with the value
+    lab.run("v.sweep = 8")
+    v.wait("el.dataset.sweep === '8' && h.cuboids().length === 1 && h.cuboids()[0].interpolated")
+    hs = v.hook("handles", "~t1")
+    v.page.mouse.click(*hs["center"])
+    v.wait("el.dataset.selected === '~t1'")
+    v.root.locator('input[data-attribute="occluded"]').check()
+    lab.wait_value("len(s.annotations)", 4)
+    kf = lab.value("s.annotations.query('frame == 8')[['track', 'attributes']].to_dict('records')")
+    assert kf == [{"track": "t1", "attributes": {"occluded": True}}]
+    # a delete in Python removes a keyframe: after the last one (now 8) nothing is shown
     lab.run("s.delete(b)")
-    lab.run("v.sweep = 7")
-    v.wait("el.dataset.sweep === '7' && Number(el.dataset.cuboids) === 0")
+    lab.run("v.sweep = 9")
+    v.wait("el.dataset.sweep === '9' && Number(el.dataset.cuboids) === 0")
 
 
 def test_colour_by_switch_does_not_resend_points(lab: Lab) -> None:

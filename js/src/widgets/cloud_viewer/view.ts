@@ -736,19 +736,24 @@ export class CloudViewerView {
     void this.addKeyframe(s.track, s.from, geometry);
   }
 
-  private async addKeyframe(track: string, from: CuboidRecord, geometry: CuboidGeom): Promise<void> {
+  private async addKeyframe(
+    track: string,
+    from: CuboidRecord,
+    geometry: CuboidGeom,
+    fields: { label?: string; attributes?: Record<string, unknown> } = {},
+  ): Promise<void> {
     this.pendingKeyframes.set(track, geometry);
     this.shownFor = [];
     this.changed();
     const result = await this.command("annotation.add", {
       item: this.item,
       stream: this.stream,
-      label: from.label,
+      label: fields.label ?? from.label,
       kind: "cuboid",
       geometry: cuboidValue(geometry),
       frame: this.sweep,
       track,
-      attributes: from.attributes,
+      attributes: fields.attributes ?? (fields.label !== undefined && fields.label !== from.label ? {} : from.attributes),
     });
     const ids = Array.isArray(result?.ids) ? (result.ids as unknown[]) : [];
     const id = typeof ids[0] === "string" ? ids[0] : null;
@@ -967,6 +972,9 @@ export class CloudViewerView {
     }
     const s = this.shownByKey(this.selectedKey);
     if (s?.record && s.editable && s.record.label !== name) this.edits.submit(s.record.id, { label: name });
+    else if (s?.interpolated && s.editable && s.from && s.track && s.label !== name) {
+      void this.addKeyframe(s.track, s.from, s.geometry, { label: name });
+    }
     this.focus();
     this.changed();
   }
@@ -1460,12 +1468,17 @@ export class CloudViewerView {
     const record = rec?.raw ?? (s?.from ? { ...s.from.raw, id: `(interpolated, track ${s.track ?? ""})`, revision: null } : null);
     renderPanel(
       this.ui.side,
-      { record, editable: !!s?.editable && !!rec, classes: this.classes, label: this.label },
+      { record, editable: !!s?.editable, classes: this.classes, label: this.label },
       {
         attribute: (name, value) => {
           const cur = this.shownByKey(this.selectedKey);
-          if (!cur?.record || !cur.editable) return;
-          this.edits.submit(cur.record.id, { attributes: { ...cur.record.attributes, [name]: value } });
+          if (!cur?.editable) return;
+          if (cur.record) {
+            this.edits.submit(cur.record.id, { attributes: { ...cur.record.attributes, [name]: value } });
+          } else if (cur.from && cur.track) {
+            // Changing an interpolated cuboid stores it as a keyframe with the new value.
+            void this.addKeyframe(cur.track, cur.from, cur.geometry, { attributes: { ...cur.from.attributes, [name]: value } });
+          }
         },
         relabel: (name) => this.chooseLabel(name),
         delete: () => this.deleteSelected(),
@@ -1474,7 +1487,8 @@ export class CloudViewerView {
     if (s?.interpolated) {
       const note = this.el.ownerDocument.createElement("div");
       note.className = "accord-rc-muted";
-      note.textContent = "Interpolated between keyframes: move, resize or turn it (or press K) to store a keyframe here.";
+      note.textContent =
+        "Interpolated between keyframes: move, resize, turn, relabel or change an attribute (or press K) to store a keyframe here.";
       this.ui.side.append(note);
     }
   }
