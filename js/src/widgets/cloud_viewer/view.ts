@@ -383,7 +383,11 @@ export class CloudViewerView {
     };
     on("points", () => this.loadPoints());
     on("points_list", () => this.loadPoints());
-    on("points_sweep", () => this.loadPoints());
+    on("points_sweep", () => {
+      // Arrives with `points` (one hold_sync): only the label of what is shown changes.
+      this.pointsSweep = intOr(this.model.get("points_sweep"), null);
+      this.changed();
+    });
     on("intensity", () => this.loadPerPoint());
     on("colors", () => this.loadPerPoint());
     on("point_labels", () => this.loadPerPoint());
