@@ -27,7 +27,7 @@ import pytest
 import accord as ac
 from accord.errors import NotFoundError, ValidationError
 from accord.qa.tables import agreement_table
-from accord.widgets import Disagreements, RegionCanvas, show_annotation
+from accord.widgets import CloudViewer, Disagreements, Player, RegionCanvas, show_annotation
 from accord.widgets.disagreements import first_disagreement, label_confusion
 
 from .conftest import media_free_item
@@ -243,13 +243,13 @@ def test_choosing_an_item_in_the_list_opens_it(session: ac.Session, ids) -> None
     w.item_list.value = "clip"  # what the page does when the user picks an option
     assert [c.stream for c in w.canvases] == ["cam", "cam"]
     assert [c.annotators for c in w.canvases] == [["ana"], ["bob"]]
-    # time segments need the Player: the reason is shown, not raised into the event loop
+    # side by side per annotator is for 2-D shapes: the reason is shown, not raised
     w.select(pair=("ana", "bob"), kind="time_segment")
     w.item_list.value = "clip"
     assert w.canvases == ()
     message = w.children[3].value
-    assert "Player" in message and "time_segment" in message
-    with pytest.raises(ValidationError, match="Player"):
+    assert "show_annotation" in message and "time_segment" in message
+    with pytest.raises(ValidationError, match="show_annotation"):
         w.open("clip")
     w.close()
 
@@ -340,10 +340,14 @@ def test_show_annotation_opens_the_right_frame_with_it_selected(session: ac.Sess
         ids["a_person"],
         ["ana"],
     )
-    with pytest.raises(ValidationError, match="Player"):
-        show_annotation(session, ids["a_seg"])
-    with pytest.raises(ValidationError, match="point-cloud"):
-        show_annotation(session, ids["a_cuboid"])
+    seg = show_annotation(session, ids["a_seg"])
+    assert isinstance(seg, Player)
+    assert seg.item == session.get(ids["a_seg"]).item
+    cub = show_annotation(session, ids["a_cuboid"])
+    assert isinstance(cub, CloudViewer)
+    assert cub.selected == ids["a_cuboid"]
+    seg.close()
+    cub.close()
     with pytest.raises(NotFoundError):
         show_annotation(session, "a_nope")
     c.close()

@@ -4,7 +4,8 @@ from accord.widgets.base import SessionWidget
 from accord.widgets.cloud_viewer import CloudViewer
 from accord.widgets.disagreements import Disagreements
 from accord.widgets.player import Player
-from accord.widgets.region_canvas import RegionCanvas, show_annotation
+from accord.widgets.region_canvas import RegionCanvas
+from accord.widgets.show import show_annotation, show_finding
 from accord.widgets.text_annotator import TextAnnotator
 
 __all__ = [
@@ -15,4 +16,5 @@ __all__ = [
     "SessionWidget",
     "TextAnnotator",
     "show_annotation",
+    "show_finding",
 ]

@@ -34,7 +34,7 @@ import pandas as pd
 from accord.errors import AccordError, ValidationError
 from accord.qa.agreement import cuboid_iou_matrix, match_boxes
 from accord.qa.tables import agreement_table
-from accord.widgets.region_canvas import MISSING_VIEWERS, SPATIAL_KINDS, RegionCanvas
+from accord.widgets.region_canvas import SPATIAL_KINDS, RegionCanvas
 
 if TYPE_CHECKING:
     import altair as alt
@@ -560,13 +560,13 @@ class Disagreements(W.VBox):
         self._session.item(item)  # NotFoundError with the list of items
         where = self._where(cell, item)
         kind = where.get("kind") or cell.kinds[0]
-        if kind in MISSING_VIEWERS:
+        if kind not in SPATIAL_KINDS:
             raise ValidationError(
                 "Disagreements.open",
-                "2-D shapes that a RegionCanvas shows (boxes)",
+                "2-D shapes that a RegionCanvas shows per annotator (boxes)",
                 f"{item} ({kind})",
-                detail=f"{kind} annotations need {MISSING_VIEWERS[kind]}, "
-                "which accord does not have yet",
+                detail=f"side-by-side views per annotator exist for 2-D shapes; open {kind} "
+                "annotations one by one with accord.widgets.show_annotation(s, id)",
             )
         if (stream is not None and stream != where.get("stream")) or (
             frame is not None and frame != where.get("frame")

@@ -18,7 +18,7 @@ from accord.media.encode import encode_png, image_bytes_for_browser
 from accord.session import Session
 from accord.widgets.base import STATIC, SessionWidget
 
-__all__ = ["SPATIAL_KINDS", "RegionCanvas", "show_annotation"]
+__all__ = ["SPATIAL_KINDS", "RegionCanvas"]
 
 #: Geometry kinds this widget draws and edits.
 SPATIAL_KINDS = ("box", "rotated_box", "polygon", "keypoints")
@@ -173,7 +173,6 @@ class RegionCanvas(SessionWidget):
             [encode_png(rgb)],
         )
 
-
     def _query_frame_at(
         self, content: Mapping[str, Any], _buffers: list[bytes]
     ) -> tuple[Any, list[bytes]]:
@@ -238,52 +237,3 @@ def _selectable(
     if rec["kind"] not in SPATIAL_KINDS:
         raise ValidationError(where, f"a 2-D shape ({', '.join(SPATIAL_KINDS)})", rec["kind"])
     return rec
-
-
-#: Which widget opens findings of each kind that RegionCanvas cannot show.
-MISSING_VIEWERS = {
-    "time_segment": "the Player (video/audio timeline) widget",
-    "text_span": "the transcript (text) widget",
-    "tag": "the Player (video/audio timeline) widget",
-    "cuboid": "the point-cloud (3-D) viewer widget",
-}
-
-
-def show_annotation(
-    session: Session,
-    annotation_id: str,
-    *,
-    annotators: Iterable[str] | None = None,
-    height: int = 480,
-) -> RegionCanvas:
-    """A RegionCanvas at ``annotation_id``'s item, stream and frame, with it selected.
-
-    >>> ac.widgets.show_annotation(s, issues.loc[0, "annotation"])  # doctest: +SKIP
-
-    For 2-D shapes (box, rotated box, polygon, keypoints) on images and video
-    frames. Other kinds raise a ValidationError naming the widget they need.
-    """
-    rec = session.store.get("annotation", annotation_id)
-    if rec is None:
-        raise NotFoundError(
-            "show_annotation(annotation_id)", "the id of an existing annotation", annotation_id
-        )
-    kind = rec["kind"]
-    if kind not in SPATIAL_KINDS:
-        viewer = MISSING_VIEWERS.get(kind, "a widget for this kind")
-        raise ValidationError(
-            "show_annotation(annotation_id)",
-            f"a 2-D shape that a RegionCanvas shows ({', '.join(SPATIAL_KINDS)})",
-            f"{annotation_id} ({kind})",
-            detail=f"{kind} annotations need {viewer}, which accord does not have yet",
-        )
-    return RegionCanvas(
-        session,
-        rec["item"],
-        rec["stream"],
-        frame=rec["frame"],
-        selected=annotation_id,
-        annotators=annotators,
-        tool="select",
-        height=height,
-    )
