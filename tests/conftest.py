@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,15 @@ import pytest
 import accord as ac
 from accord import samples
 from accord.model.timeline import FrameTimeline
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Media caches (peaks, proxies) of this run go to a fresh folder, not ~/.cache/accord.
+
+    Set here, before any JupyterLab is started, so browser-test kernels inherit it.
+    """
+    os.environ.setdefault("ACCORD_CACHE_DIR", tempfile.mkdtemp(prefix="accord-test-cache-"))
+
 
 TAXONOMY_YAML = """
 name: pilot
