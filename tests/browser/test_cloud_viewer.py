@@ -31,6 +31,8 @@ classes:
     color: "#ff7f0e"
     hotkey: p
     geometries: {pointcloud: [cuboid], video: [box]}
+link_types:
+  - {name: projects_to, sources: [cuboid], targets: [box]}
 """
 
 
@@ -332,3 +334,52 @@ def test_projected_cuboids_on_a_region_canvas_and_linked_hover(lab: Lab) -> None
     c.page.mouse.move(*c.to_screen(g["x"] + g["w"] / 2, g["y"] + g["h"] / 2))
     c.page.mouse.move(*c.to_screen(g["x"] + g["w"] / 2 + 1, g["y"] + g["h"] / 2))
     v.wait(f"el.dataset.hovered === {car!r}")
+
+
+def test_prelabelled_boxes_appear_on_the_canvas_linked_to_their_cuboids(lab: Lab) -> None:
+    """Boxes pre-annotated from cuboids show on the canvas; hovering one lights up its cuboid."""
+    from .canvas import canvases
+
+    store = f"cloud-{uuid.uuid4().hex[:8]}.accord"
+    assert lab.run(setup_code(store)) == "ok"
+    lab.run(
+        "sweep = scene.truth['lidar']['sweeps'][40]\n"
+        "cub = {o['label']: s.annotate('street', 'lidar', o['label'], kind='cuboid',"
+        " geometry=o['lidar'], frame=40, track=o['id']) for o in sweep['objects']}\n"
+        "made = s.prelabel_boxes_from_cuboids('street', 'video')\n"
+        "frame = sweep['matched_frame']"
+    )
+    made = lab.value(
+        "[{'cuboid': r.cuboid, 'box': r.box, 'frame': int(r.frame)} "
+        "for r in made.itertuples() if isinstance(r.box, str)]"
+    )
+    frame = lab.value("frame")
+    assert len(made) == 2 and {m["frame"] for m in made} == {frame}
+    # linked in the Session: cuboid → box with the taxonomy's link type, one entity each
+    links = lab.value("[(r.source, r.target, r.type) for r in s.links.itertuples()]")
+    assert sorted(map(tuple, links)) == sorted((m["cuboid"], m["box"], "projects_to") for m in made)
+    # shown on the canvas of the matched frame (predictions of model:projection)
+    lab.run("canvas = ac.RegionCanvas(s, 'street', 'video', frame=frame, tool='select')\ncanvas")
+    (c,) = canvases(lab.output_locator())
+    c.wait_count(2, timeout=20)
+    c.root.page.wait_for_function(
+        "(el) => el.dataset.projected === '2'", arg=c.root.element_handle(), timeout=20_000
+    )
+    # hovering a pre-annotated box announces its own cuboid on the item's in-page bus
+    # (what a CloudViewer of the item listens to), not the other one
+    car = next(m for m in made if lab.value(f"s.get({m['box']!r}).label") == "car")
+    g = lab.value(f"s.get({car['box']!r}).geometry.to_dict()")
+    c.canvas.scroll_into_view_if_needed()
+    c.page.mouse.move(*c.to_screen(g["x"] + g["w"] / 2, g["y"] + g["h"] / 2))
+    c.page.mouse.move(*c.to_screen(g["x"] + g["w"] / 2 + 1, g["y"] + g["h"] / 2))
+    c.page.wait_for_function(
+        """(id) => {
+            const reg = globalThis[Symbol.for("accord.bus.registry.v1")];
+            return !!reg && [...reg.values()].some((bus) => {
+                const h = bus.last("hover");
+                return !!h && typeof h === "object" && h.id === id;
+            });
+        }""",
+        arg=car["cuboid"],
+        timeout=10_000,
+    )
