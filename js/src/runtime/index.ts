@@ -12,3 +12,4 @@ export * from "./text.js";
 export * from "./errors.js";
 export * from "./geometry.js";
 export * from "./clock.js";
+export * from "./edits.js";

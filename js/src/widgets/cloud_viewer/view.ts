@@ -57,7 +57,7 @@ import {
   type HandleName,
   type Vec3,
 } from "./cuboid.js";
-import { EditQueue } from "./edits.js";
+import { EditQueue } from "../../runtime/edits.js";
 import { interpolatedOn, nearestSweep, type CuboidGeom } from "./tracks.js";
 import { CloudUi, type Action, type Tool } from "./ui.js";
 
@@ -174,7 +174,7 @@ export class CloudViewerView {
   private readonly ui: CloudUi;
   private readonly cleanups: (() => void)[] = [];
   private readonly me = Symbol("cloud-viewer-view");
-  private readonly edits: EditQueue;
+  private readonly edits: EditQueue<CuboidGeom>;
   private closed = false;
   private banner: ErrorBanner | null = null;
   private readonly stats: CloudStats = {
@@ -258,7 +258,7 @@ export class CloudViewerView {
   ) {
     injectStyle(el.ownerDocument);
     this.client = new CommandClient(model, { signal: this.abort.signal });
-    this.edits = new EditQueue({
+    this.edits = new EditQueue<CuboidGeom>({
       revisionOf: (id) => {
         const r = this.records.get(id);
         return r ? r.revision : undefined;

@@ -1,6 +1,6 @@
 /**
- * Sending cuboid edits, one at a time per annotation (the same logic as
- * region_canvas/edits.ts, for cuboid geometry).
+ * Sending edits of existing annotations, one at a time per annotation.
+ * Shared by every widget that edits records (`G` is the geometry type).
  *
  * Every `annotation.update` carries the revision the page last saw, and
  * Python refuses a stale one. Pressing `]` five times, or relabelling right
@@ -14,54 +14,50 @@
  * its preview (the shape returns to what Python holds).
  */
 
-import type { CuboidGeom } from "./tracks.js";
-
-type Shape = CuboidGeom;
-
 /** The fields of one update besides id and revision. */
-export interface EditFields {
-  geometry?: Shape;
+export interface EditFields<G = unknown> {
+  geometry?: G;
   label?: string;
   attributes?: Record<string, unknown>;
 }
 
-export interface EditSink {
+export interface EditSink<G = unknown> {
   /** The record's current revision; undefined when it is gone. */
   revisionOf(id: string): number | null | undefined;
   /** Send one update; resolve true on an ok reply, false on a refusal (already reported). */
-  send(id: string, revision: number | null, fields: EditFields): Promise<boolean>;
+  send(id: string, revision: number | null, fields: EditFields<G>): Promise<boolean>;
   /** Previews changed: redraw. */
   changed(): void;
 }
 
-interface Entry {
+interface Entry<G> {
   id: string;
   inflight: boolean;
   awaitingEvent: boolean;
   sentRevision: number | null;
-  queued: EditFields | null;
-  preview: Shape | null;
+  queued: EditFields<G> | null;
+  preview: G | null;
   timer: ReturnType<typeof setTimeout> | null;
 }
 
 /** How long to wait for the event after an ok reply before moving on anyway (ms). */
 export const EVENT_WAIT_MS = 1500;
 
-export class EditQueue {
-  private readonly entries = new Map<string, Entry>();
+export class EditQueue<G = unknown> {
+  private readonly entries = new Map<string, Entry<G>>();
   private closed = false;
 
   constructor(
-    private readonly sink: EditSink,
+    private readonly sink: EditSink<G>,
     private readonly eventWaitMs = EVENT_WAIT_MS,
   ) {}
 
   /** Call `fn` for every shape to draw instead of the stored geometry. */
-  forEachPreview(fn: (id: string, shape: Shape) => void): void {
+  forEachPreview(fn: (id: string, shape: G) => void): void {
     for (const e of this.entries.values()) if (e.preview) fn(e.id, e.preview);
   }
 
-  preview(id: string): Shape | null {
+  preview(id: string): G | null {
     return this.entries.get(id)?.preview ?? null;
   }
 
@@ -71,7 +67,7 @@ export class EditQueue {
   }
 
   /** Ask for `fields` to be applied to `id` (sent now, or after the edit in flight). */
-  submit(id: string, fields: EditFields): void {
+  submit(id: string, fields: EditFields<G>): void {
     if (this.closed) return;
     let e = this.entries.get(id);
     if (!e) {
@@ -110,7 +106,7 @@ export class EditQueue {
     this.clear();
   }
 
-  private async dispatch(e: Entry, fields: EditFields): Promise<void> {
+  private async dispatch(e: Entry<G>, fields: EditFields<G>): Promise<void> {
     const revision = this.sink.revisionOf(e.id);
     if (revision === undefined) {
       this.drop(e);
@@ -139,7 +135,7 @@ export class EditQueue {
     e.timer = setTimeout(() => this.settle(e), this.eventWaitMs);
   }
 
-  private settle(e: Entry): void {
+  private settle(e: Entry<G>): void {
     if (e.timer) clearTimeout(e.timer);
     e.timer = null;
     e.awaitingEvent = false;
@@ -155,7 +151,7 @@ export class EditQueue {
     this.sink.changed();
   }
 
-  private drop(e: Entry): void {
+  private drop(e: Entry<G>): void {
     if (e.timer) clearTimeout(e.timer);
     if (this.entries.get(e.id) === e) this.entries.delete(e.id);
     this.sink.changed();
