@@ -1,4 +1,4 @@
-"""On-disk cache of derived media (peaks, proxies) and the progress option they share.
+"""On-disk cache of derived media (peaks, proxies).
 
 Entries live under ``$ACCORD_CACHE_DIR/<kind>/`` (default ``~/.cache/accord``)
 and are keyed by the source's resolved path, size and modification time plus
@@ -10,18 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from accord.progress import Progress
-from accord.progress import progress as _make_progress
-
-__all__ = ["ProgressOption", "cache_dir", "file_key", "make_progress"]
-
-#: ``None``: a bar in a notebook for long work; ``False``: never; ``True``: always
-#: (in a notebook); a callable: a sink ``(done, total, description, final)``.
-ProgressOption = bool | Callable[[int, int | None, str, bool], None] | None
+__all__ = ["cache_dir", "file_key"]
 
 
 def cache_dir(kind: str, base: str | os.PathLike[str] | None = None) -> Path:
@@ -44,13 +36,3 @@ def file_key(path: str | os.PathLike[str], **params: Any) -> str:
         [real, st.st_size, st.st_mtime_ns, sorted(params.items())], default=str
     ).encode()
     return hashlib.sha256(payload).hexdigest()[:32]
-
-
-def make_progress(
-    option: ProgressOption, total: int | None, description: str, min_total: int
-) -> Progress:
-    """A :class:`~accord.progress.Progress` for ``option`` (see :data:`ProgressOption`)."""
-    if callable(option):
-        return _make_progress(total, description, sink=option)
-    show = None if option is None else bool(option)
-    return _make_progress(total, description, show=show, min_total=min_total)

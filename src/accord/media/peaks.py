@@ -24,7 +24,8 @@ import numpy as np
 
 from accord.errors import CorruptMediaError, ValidationError
 from accord.media.audio import open_audio
-from accord.media.cache import ProgressOption, cache_dir, file_key, make_progress
+from accord.media.cache import cache_dir, file_key
+from accord.progress import ProgressOption, open_progress
 
 __all__ = ["BYTES_LAYOUT", "PeakLevel", "Peaks", "audio_peaks"]
 
@@ -133,7 +134,7 @@ def audio_peaks(
         if loaded is not None:
             return loaded
     block = -(-BLOCK_FRAMES // finest) * finest
-    bar = make_progress(
+    bar = open_progress(
         progress,
         source.frames,
         f"Peaks of {Path(source.path).name}",

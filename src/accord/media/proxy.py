@@ -26,10 +26,10 @@ from typing import Literal
 import av
 
 from accord.errors import CorruptMediaError, ValidationError
-from accord.media.cache import ProgressOption, file_key, make_progress
 from accord.media.cache import cache_dir as _cache_dir
+from accord.media.cache import file_key
 from accord.media.probe import _AV_ERRORS, probe_audio, probe_video
-from accord.progress import Progress
+from accord.progress import Progress, ProgressOption, open_progress
 
 __all__ = ["browser_playable", "is_browser_playable"]
 
@@ -116,11 +116,11 @@ def browser_playable(
     try:
         if kind == "video":
             total = info.frame_count
-            with make_progress(progress, total, f"Proxy of {source.name}", min_total=900) as bar:
+            with open_progress(progress, total, f"Proxy of {source.name}", min_total=900) as bar:
                 _transcode_video(str(source), str(tmp), bar)
         else:
             total = info.frames
-            with make_progress(
+            with open_progress(
                 progress, total, f"Proxy of {source.name}", min_total=600 * info.sample_rate
             ) as bar:
                 _transcode_audio(str(source), str(tmp), bar)

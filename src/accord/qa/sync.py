@@ -166,7 +166,7 @@ class SyncEstimate:
         return (self.rate - self.stored.rate) * 1e6
 
     def misalignment(self) -> float:
-        """Largest |estimated − stored item time| over the stream (s)."""
+        """Largest absolute difference of estimated and stored item time over the stream (s)."""
         ends = [0.0, self.duration or 0.0]
         return max(abs(self.clock.to_item(t) - self.stored.to_item(t)) for t in ends)
 
