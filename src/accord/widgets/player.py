@@ -23,6 +23,7 @@ from accord.media.proxy import browser_playable
 from accord.model.item import Stream
 from accord.session import Result, Session
 from accord.widgets.base import STATIC, SessionWidget
+from accord.widgets.player_spectrogram import query_spectrogram
 from accord.widgets.tiers import install_tiers, segment_classes
 
 __all__ = ["MEDIA_BYTES_LIMIT", "PLAYABLE_MODALITIES", "Player", "media_url"]
@@ -75,7 +76,7 @@ class Player(SessionWidget):
     show_others = traitlets.Bool(True).tag(sync=True)
     media_bytes_limit = traitlets.Int(MEDIA_BYTES_LIMIT).tag(sync=True)
 
-    page_commands = frozenset({"stream.clock"})
+    page_commands = frozenset({"stream.clock", "link.add", "link.delete"})  # links: link mode
 
     def __init__(
         self,
@@ -106,6 +107,7 @@ class Player(SessionWidget):
         self.query("peaks.get", self._query_peaks)
         self.query("frames.times", self._query_frame_times)
         self.query("media.bytes", self._query_media_bytes)
+        self.query("spectrogram.get", lambda c, b: query_spectrogram(self, c, b))
         self._unobserve_clocks = session.observe(self._on_stream_change, item=item)
 
     @traitlets.validate("time")
