@@ -12,6 +12,7 @@ import { el } from "../../runtime/text.js";
 import type { StreamClock } from "./contracts.js";
 import type { FrameTimes } from "./frames.js";
 import { type PeakCache, columnPeak } from "./peaks.js";
+import type { SpectrogramLane } from "./spectrogram.js";
 import type { MutableTimeView } from "./timeview.js";
 import { type PlayerStream, formatTime } from "./types.js";
 
@@ -92,6 +93,8 @@ export class Lane {
   readonly height: number;
   peaks: PeakCache | null = null;
   frames: FrameTimes | null = null;
+  /** Audio lanes: the spectrogram view (spectrogram.ts), drawn instead of the waveform when on. */
+  spectrogram: SpectrogramLane | null = null;
 
   constructor(
     readonly stream: PlayerStream,
@@ -148,7 +151,8 @@ export class Lane {
     const xb = view.timeToX(b);
     ctx.fillStyle = preview ? "#fff4e0" : "#eef3f8";
     ctx.fillRect(Math.max(xa, 0), 0, Math.min(xb, w) - Math.max(xa, 0), h);
-    if (this.stream.modality === "audio") this.drawWave(ctx, view, clock, xa, xb);
+    if (this.stream.modality === "audio" && this.spectrogram?.on) this.spectrogram.draw(ctx, view, clock, h);
+    else if (this.stream.modality === "audio") this.drawWave(ctx, view, clock, xa, xb);
     else if (this.stream.modality === "video") this.drawFrames(ctx, view, clock);
   }
 

@@ -17,6 +17,7 @@ import { FrameTimes } from "./frames.js";
 import { Lane, RULER_HEIGHT, drawRuler, fitCanvas } from "./lanes.js";
 import { MediaTrack } from "./media.js";
 import { PeakCache } from "./peaks.js";
+import { SpectrogramLane } from "./spectrogram.js";
 import { TIER_HEADER_WIDTH, mountTiers } from "./tiers/index.js";
 import { type MutableTimeView, createTimeView } from "./timeview.js";
 import { type PlayerStream, formatTime, parseClasses, parseStreams, parseTime } from "./types.js";
@@ -242,6 +243,7 @@ export class PlayerView {
   private buildStreams(): void {
     for (const t of this.tracks) t.destroy();
     for (const l of this.lanes) l.peaks?.close();
+    for (const l of this.lanes) l.spectrogram?.close();
     this.tracks = [];
     this.lanes = [];
     this.videos.replaceChildren();
@@ -284,6 +286,8 @@ export class PlayerView {
         this.audios.append(track.element);
         if (s.duration) {
           lane.peaks = new PeakCache(this.client, s.name, s.duration, () => this.queueDraw(), (err) => this.report(err));
+          const rows = Math.round(lane.height * (globalThis.devicePixelRatio || 1));
+          lane.spectrogram = new SpectrogramLane(this.client, s.name, s.duration, lane.root, lane.header, rows, () => this.queueDraw(), (err) => this.report(err));
         }
       }
     }
@@ -518,6 +522,13 @@ export class PlayerView {
       case "-":
         this.view.zoom(1 / 1.6, this.clock.state.time);
         break;
+      case "S": {
+        // every audio lane: all to the spectrogram, or all back to the waveform
+        const specs = this.lanes.flatMap((l) => (l.spectrogram ? [l.spectrogram] : []));
+        const on = specs.some((sp) => !sp.on);
+        for (const sp of specs) sp.toggle(on);
+        break;
+      }
       default:
         done = false;
     }
@@ -711,6 +722,7 @@ export class PlayerView {
         const s1 = toStreamTime(c, v.xToTime(v.width));
         lane.peaks.want(v.secondsPerPixel / c.rate, Math.max(0, s0), Math.max(0, s1));
       }
+      lane.spectrogram?.want(v, c);
       lane.draw(v, c, preview);
     }
     this.placePlayhead();
@@ -731,6 +743,7 @@ export class PlayerView {
     this.tiers = null;
     for (const t of this.tracks) t.destroy();
     for (const l of this.lanes) l.peaks?.close();
+    for (const l of this.lanes) l.spectrogram?.close();
     this.client.close();
     delete this.root.accordPlayer;
   }

@@ -65,4 +65,5 @@ export const TIER_SHORTCUTS: readonly { keys: string; what: string }[] = [
   { keys: "Tab / Shift+Tab", what: "next / previous segment of the tier (seeks to it)" },
   { keys: "l / j", what: "loop the selected segment / jump to its start" },
   { keys: "Ctrl+Z, Ctrl+Shift+Z", what: "undo, redo" },
+  { keys: "Shift+S, or ≋ in a lane header", what: "audio lanes: waveform ↔ spectrogram" },
 ];
