@@ -574,6 +574,42 @@ def merge_entities(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list
     return changes, [keep]
 
 
+@command("entity.split")
+def split_entity(s: Session, p: Mapping[str, Any]) -> tuple[list[Change], list[str]]:
+    """Move ``members`` of entity ``id`` into a new entity (``ids``: new, old).
+
+    The new entity takes ``label`` and ``name`` when given, else the old one's
+    label and an empty name. ``members`` must be a non-empty proper subset of
+    the entity's members: all of them or none is refused, as is any other id.
+    """
+    _check_fields(p, {"id", "revision", "members", "new_id", "label", "name"}, "entity.split")
+    before = _current(s, "entity", p, "entity.split")
+    s.check_can_edit(before, "entity")
+    members = _field(p, "members", "entity.split", "a list of annotation ids of the entity")
+    if not isinstance(members, list) or not members or len(set(members)) != len(members):
+        raise ValidationError(
+            "entity.split.members", "a non-empty list of distinct annotation ids", members
+        )
+    current = {a["id"] for a in s.store.records("annotation", entity=before["id"])}
+    for i, ann_id in enumerate(members):
+        if ann_id not in current:
+            raise ValidationError(
+                f"entity.split.members[{i}]", f"a member of entity {before['id']}", ann_id
+            )
+    if len(members) == len(current):
+        raise ValidationError(
+            "entity.split.members",
+            f"some but not all of the {len(current)} members (at least one stays)",
+            len(members),
+        )
+    new = {"id": p.get("new_id"), "members": members, "label": before["label"], "name": ""}
+    for key in ("label", "name"):
+        if key in p:
+            new[key] = p[key]
+    changes, ids = add_entity(s, new)
+    return changes, [ids[0], before["id"]]
+
+
 # -- items, streams, taxonomy ------------------------------------------------------
 
 
@@ -729,6 +765,7 @@ UNDOABLE: frozenset[str] = frozenset(
         "entity.update",
         "entity.delete",
         "entity.merge",
+        "entity.split",
         "stream.clock",
     }
 )

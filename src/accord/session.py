@@ -771,6 +771,27 @@ class Session:
         self.apply({"type": "entity.merge", "ids": list(entity_ids)})
         return entity_ids[0]
 
+    def split_entity(
+        self,
+        entity_id: str,
+        members: Iterable[str],
+        *,
+        label: str | None = None,
+        name: str | None = None,
+    ) -> str:
+        """Move ``members`` of an entity into a new entity (one undoable command); its id.
+
+        The new entity keeps the old one's label unless ``label`` is given.
+        """
+        cmd: dict[str, Any] = {"type": "entity.split", "id": entity_id, "members": list(members)}
+        if label is not None:
+            cmd["label"] = label
+        if name is not None:
+            cmd["name"] = name
+        r = self.apply(cmd)
+        assert r.id is not None
+        return r.id
+
     def prelabel(
         self,
         fn: Callable[[Session, str], Iterable[Mapping[str, Any]]],
