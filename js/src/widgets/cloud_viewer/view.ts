@@ -914,6 +914,7 @@ export class CloudViewerView {
     if (!key) return;
     this.bus = getBus(key);
     this.cleanups.push(
+      getBus<{ reveal: unknown }>(key).subscribe("reveal", (value, { source }) => this.onReveal(value, source)),
       this.bus.subscribe("hover", (value, { source }) => {
         if (source === this.me) return;
         const id = typeof value === "string" ? value : typeof value === "object" && value ? (value as { id?: unknown }).id : null;
@@ -930,6 +931,22 @@ export class CloudViewerView {
   }
 
   private busHover: string | null = null;
+
+  /** The entity panel's "go to" (`reveal`): same stream → that sweep, the cuboid selected. */
+  private onReveal(value: unknown, source: unknown): void {
+    if (source === this.me || typeof value !== "object" || value === null) return;
+    const r = value as { id?: unknown; stream?: unknown; sweep?: unknown };
+    if (typeof r.id !== "string" || r.stream !== this.stream) return;
+    if (typeof r.sweep === "number" && this.sweepCount > 0) {
+      const s = Math.min(this.sweepCount - 1, Math.max(0, Math.trunc(r.sweep)));
+      if (s !== this.sweep) {
+        this.sweep = s;
+        this.setTrait("sweep", s);
+        this.sweepChanged();
+      }
+    }
+    this.select(r.id);
+  }
 
   // -- tools, views, labels ----------------------------------------------------------------
 

@@ -117,6 +117,8 @@ export interface TierContext {
   classes: SegmentClass[];
   /** Show others' segments (read-only) or only the annotator's own. */
   showOthers: boolean;
+  /** The item's in-page bus key (optional): tiers select a segment on `reveal` (the entity panel's "go to"). */
+  busKey?: string;
   /**
    * Added by tiers (optional): where the tiers report errors (refused
    * commands, invalid drags). Default: an error banner inside the tiers' host.

@@ -668,6 +668,7 @@ export class PlayerView {
       streams: this.streams,
       classes: parseClasses(this.model.get("classes")),
       showOthers: this.model.get("show_others") !== false,
+      busKey: String(this.model.get("bus_key") ?? ""),
       onError: (err: unknown) => this.report(err),
     };
     try {

@@ -742,6 +742,7 @@ export class RegionCanvasView {
       );
     }
     this.busOff.push(
+      getBus<{ reveal: unknown }>(key).subscribe("reveal", (v, { source }) => this.onReveal(v, source)),
       this.bus.subscribe("hover", (id, { source }) => {
         if (source === this.me) return;
         this.busHoverId = typeof id === "string" ? id : null;
@@ -758,6 +759,17 @@ export class RegionCanvasView {
         }
       }),
     );
+  }
+
+  /** The entity panel's "go to" (`reveal`): same stream → that frame, the annotation selected. */
+  private onReveal(value: unknown, source: unknown): void {
+    if (source === this.me || typeof value !== "object" || value === null) return;
+    const r = value as { id?: unknown; stream?: unknown; frame?: unknown };
+    if (typeof r.id !== "string" || r.stream !== this.stream) return;
+    this.followGen++; // a playhead follow in flight must not move off the revealed frame
+    if (typeof r.frame === "number" && this.video) this.goToFrame(r.frame);
+    if (strOrNull(this.model.get("selected")) !== r.id) this.setTrait("selected", r.id);
+    this.followSelectedTrait(); // selects it now, or once its frame has loaded
   }
 
   /** Show the frame at stream time `t` (asks the kernel which frame that is). */

@@ -688,9 +688,20 @@ export class TextAnnotatorView {
       this.refreshHighlights();
     };
     this.busOff.push(
+      getBus<{ reveal: unknown }>(key).subscribe("reveal", (v, { source }) => this.onReveal(v, source)),
       this.bus.subscribe("hover", (v, { source }) => follow(v, source)),
       this.bus.subscribe("select", (v, { source }) => follow(v, source)),
     );
+  }
+
+  /** The entity panel's "go to" (`reveal`): same stream → scroll to the span and select it. */
+  private onReveal(value: unknown, source: unknown): void {
+    if (source === this.me || typeof value !== "object" || value === null) return;
+    const r = value as { id?: unknown; stream?: unknown };
+    if (typeof r.id !== "string" || r.stream !== this.stream || !this.state.records.has(r.id)) return;
+    this.select(r.id);
+    const piece = this.spanEls.get(r.id)?.[0];
+    if (piece && typeof piece.scrollIntoView === "function") piece.scrollIntoView({ block: "nearest" });
   }
 
   // -- relations --------------------------------------------------------------------

@@ -6,6 +6,7 @@
  * data changes. Gestures become Session commands in stream seconds.
  */
 
+import { getBus } from "../../../runtime/bus.js";
 import { ClientClosed } from "../../../runtime/protocol.js";
 import { showError, type ErrorBanner } from "../../../runtime/errors.js";
 import { el, labelChip, safeColour, setText } from "../../../runtime/text.js";
@@ -145,6 +146,20 @@ export class TiersView implements TiersPart {
       if (this.menu && !this.menu.contains(e.target as Node)) this.closeMenu();
     });
     this.unsubs.push(ctx.view.subscribe(() => this.schedule()));
+    if (ctx.busKey) {
+      // The entity panel's "go to": select the segment (the panel moves the playhead).
+      const bus = getBus<{ reveal: { id?: unknown } | null }>(ctx.busKey);
+      this.unsubs.push(
+        bus.subscribe("reveal", (r) => {
+          const id = typeof r?.id === "string" ? r.id : null;
+          if (id && this.store.byId.has(id)) {
+            this.select(id, false);
+            const rec = this.store.byId.get(id) as SegmentRecord;
+            this.reveal(toItem(this.clockOf(rec.stream), rec.start), toItem(this.clockOf(rec.stream), rec.end));
+          }
+        }),
+      );
+    }
     this.unsubs.push(ctx.clock.onStreamClock(() => this.schedule()));
     this.unsubs.push(
       ctx.clock.subscribe((state) => {
