@@ -39,6 +39,7 @@ _LAZY = {"widgets": "accord.widgets", "samples": "accord.samples"}
 _LAZY_WIDGETS = (
     "CloudViewer",
     "Disagreements",
+    "EntityPanel",
     "Player",
     "RegionCanvas",
     "TextAnnotator",
@@ -61,6 +62,7 @@ __all__ = [  # noqa: RUF022 - grouped: model, session, lazily imported widgets
     "AccordError",
     "CloudViewer",
     "Disagreements",
+    "EntityPanel",
     "Player",
     "RegionCanvas",
     "TextAnnotator",

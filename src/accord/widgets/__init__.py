@@ -3,6 +3,7 @@
 from accord.widgets.base import SessionWidget
 from accord.widgets.cloud_viewer import CloudViewer
 from accord.widgets.disagreements import Disagreements
+from accord.widgets.entity_panel import EntityPanel
 from accord.widgets.player import Player
 from accord.widgets.region_canvas import RegionCanvas
 from accord.widgets.show import show_annotation, show_finding
@@ -11,6 +12,7 @@ from accord.widgets.text_annotator import TextAnnotator
 __all__ = [
     "CloudViewer",
     "Disagreements",
+    "EntityPanel",
     "Player",
     "RegionCanvas",
     "SessionWidget",
