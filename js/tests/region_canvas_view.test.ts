@@ -463,12 +463,13 @@ describe("RegionCanvas view", () => {
     const bus = getBus<{ hover: string | null; select: string | null }>("bus-sel");
     const seen: unknown[] = [];
     const off = bus.subscribe("select", (id) => seen.push(id));
-    const offHover = bus.subscribe("hover", (id) => seen.push(`hover:${String(id)}`));
+    const offHover = bus.subscribe("hover", (id) => seen.push({ hover: id }));
     const p = toScreen(el, 30, 30);
     canvas.dispatchEvent(pointer("pointermove", p.x, p.y));
     canvas.dispatchEvent(pointer("pointerdown", p.x, p.y));
     canvas.dispatchEvent(pointer("pointerup", p.x, p.y));
-    expect(seen).toEqual(["hover:a", "a"]);
+    // {id, entity}: what every view publishes (link mode, runtime/linkmode.ts)
+    expect(seen).toEqual([{ hover: { id: "a", entity: null } }, { id: "a", entity: null }]);
     bus.publish("select", null, "other-view");
     expect(el.dataset.selected).toBe("");
     bus.publish("select", "a", "other-view");

@@ -13,3 +13,4 @@ export * from "./errors.js";
 export * from "./geometry.js";
 export * from "./clock.js";
 export * from "./edits.js";
+export * from "./linkmode.js";

@@ -289,6 +289,10 @@ export interface LinkHost {
   report(err: unknown): void;
   /** Something the view draws changed (mode, lit ends, links). */
   changed(): void;
+  /** Link types when `links.query` brings none (a widget's `link_types` trait). */
+  linkTypes?: () => unknown;
+  /** False when the view asks `links.query` itself and hands the reply to `ingest`. */
+  query?: boolean;
 }
 
 /** What the test hooks expose on the widget root (`root.accordLink`). */
@@ -386,7 +390,7 @@ export class LinkModeController {
     this.offs.push(() => doc.removeEventListener("keydown", onDocKey, true));
     (h.root as HTMLElement & { accordLink?: LinkHooks }).accordLink = this.hooks();
     this.render();
-    void this.load();
+    if (h.query !== false) void this.load();
   }
 
   /** The source of the link being made (any view of the item), or null. */
@@ -416,15 +420,21 @@ export class LinkModeController {
   async load(): Promise<void> {
     try {
       const reply = await this.h.client.request<{ links?: unknown; link_types?: unknown }>("links.query", {});
-      if (this.closed) return;
-      this.index.load(reply.result?.links);
-      this.types = parseLinkTypes(reply.result?.link_types);
-      this.relight();
-      this.render();
-      this.h.changed();
+      this.ingest(reply.result);
     } catch (err) {
       if (!this.closed) this.h.report(err);
     }
+  }
+
+  /** Take a `links.query` result `{links, link_types?}` (asked by the view itself). */
+  ingest(result: unknown): void {
+    if (this.closed) return;
+    const r = isObj(result) ? result : {};
+    this.index.load(r.links);
+    this.types = parseLinkTypes(Array.isArray(r.link_types) ? r.link_types : this.h.linkTypes?.());
+    this.relight();
+    this.render();
+    this.h.changed();
   }
 
   /** Start link mode from `id` (default: the selection). False, with a hint, when there is none. */

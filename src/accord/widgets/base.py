@@ -21,13 +21,27 @@ from accord.errors import AccordError, CommandError, PermissionDeniedError
 from accord.session import Result, Session
 from accord.widgets.transport import ChunkAssembler, error_reply, ok_reply
 
-__all__ = ["STATIC", "SessionWidget"]
+__all__ = ["STATIC", "SessionWidget", "link_types_of"]
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 Query = Callable[[Mapping[str, Any], list[bytes]], tuple[Any, list[bytes]]]
+
+
+def link_types_of(session: Session) -> list[dict[str, Any]]:
+    """The taxonomy's link types as plain data for the page's link chooser."""
+    return [
+        {
+            "name": lt.name,
+            "sources": list(lt.sources),
+            "targets": list(lt.targets),
+            "symmetric": lt.symmetric,
+            "description": lt.description,
+        }
+        for lt in session.taxonomy.link_types.values()
+    ]
 
 
 class SessionWidget(anywidget.AnyWidget):
@@ -51,6 +65,7 @@ class SessionWidget(anywidget.AnyWidget):
         self._session = session
         self._chunks = ChunkAssembler()
         self._queries: dict[str, Query] = {"ping": lambda _content, _buffers: ({}, [])}
+        self._queries["links.query"] = self._query_item_links  # link mode (runtime/linkmode.ts)
         self.on_msg(self._on_page_message)
         self._unsubscribe = session.observe(self._on_result, item=item)
         session.follow()  # other sessions' edits (other kernels, a team store) reach the page
@@ -113,6 +128,40 @@ class SessionWidget(anywidget.AnyWidget):
                 raise PermissionDeniedError(
                     "command.id", f"an annotation of this view's item {self.item!r}", rec_id
                 )
+        if content.get("type") == "link.add":  # both ends on this view's item
+            for end in ("source", "target"):
+                ann = self._session.store.get("annotation", str(content.get(end)))
+                if ann is not None and ann["item"] != self.item:
+                    raise PermissionDeniedError(
+                        f"link.{end}", f"an annotation of this view's item {self.item!r}", ann["id"]
+                    )
+        if content.get("type") == "link.delete" and isinstance(rec_id, str):
+            link = self._session.store.get("link", rec_id)
+            if link is not None and link["item"] != self.item:
+                raise PermissionDeniedError(
+                    "command.id", f"a link of this view's item {self.item!r}", rec_id
+                )
+
+    def _query_item_links(
+        self, _content: Mapping[str, Any], _buffers: list[bytes]
+    ) -> tuple[Any, list[bytes]]:
+        """``links.query``: the item's links (with their ends' kinds) and the link types."""
+        store = self._session.store
+        records = store.records("link", item=self.item)
+        kinds = (
+            {a["id"]: a["kind"] for a in store.records("annotation", item=self.item)}
+            if records
+            else {}
+        )
+        links = [
+            {
+                **rec,
+                "source_kind": kinds.get(rec["source"]),
+                "target_kind": kinds.get(rec["target"]),
+            }
+            for rec in records
+        ]
+        return {"links": links, "link_types": link_types_of(self._session)}, []
 
     # -- kernel → page ----------------------------------------------------------
     def _on_result(self, result: Result) -> None:

@@ -131,6 +131,7 @@ class CloudViewer(SessionWidget):
 
     page_commands = frozenset(
         {"annotation.add", "annotation.update", "annotation.delete", "undo", "redo"}
+        | {"link.add", "link.delete"}  # link mode (runtime/linkmode.ts)
     )
 
     def __init__(

@@ -114,7 +114,6 @@ class TextAnnotator(SessionWidget):
         if selected is not None:
             self.selected = selected
         self.query("annotations.query", self._query_annotations)
-        self.query("links.query", self._query_links)
 
     @traitlets.validate("label")
     def _valid_label(self, proposal: dict[str, Any]) -> str:
@@ -254,11 +253,6 @@ class TextAnnotator(SessionWidget):
         self, _content: Mapping[str, Any], _buffers: list[bytes]
     ) -> tuple[Any, list[bytes]]:
         return {"annotations": self._records(), "seq": self._session.store.last_seq()}, []
-
-    def _query_links(
-        self, _content: Mapping[str, Any], _buffers: list[bytes]
-    ) -> tuple[Any, list[bytes]]:
-        return {"links": self._session.store.records("link", item=self.item)}, []
 
     # -- scope and pushes --------------------------------------------------------------
     def _check_scope(self, content: Mapping[str, Any]) -> None:

@@ -33,6 +33,7 @@ import { decodeMatrix, typedView, type ArrayEnvelope } from "../../runtime/binar
 import { getBus, type Bus } from "../../runtime/bus.js";
 import { getSharedClock, toItemTime, toStreamTime, type PageClock } from "../../runtime/clock.js";
 import { showError, type ErrorBanner } from "../../runtime/errors.js";
+import { LinkModeController } from "../../runtime/linkmode.js";
 import { ClientClosed, CommandClient, newUuid, type MessageModel } from "../../runtime/protocol.js";
 import { renderPanel } from "../region_canvas/panel.js";
 import { parseEvents } from "../region_canvas/state.js";
@@ -309,6 +310,7 @@ export class CloudViewerView {
     this.subscribeClock();
     this.subscribeBus();
     this.ui.setClasses(this.classes);
+    this.mountLinkMode();
     this.loadPoints();
     this.loadFrustums();
     this.renderSide(true);
@@ -323,6 +325,7 @@ export class CloudViewerView {
     this.closed = true;
     this.abort.abort();
     this.edits.close();
+    this.link?.destroy();
     for (const off of this.cleanups.splice(0)) off();
     if (this.rafId) cancelRaf(this.rafId);
     this.pointsGeometry.dispose();
@@ -932,6 +935,45 @@ export class CloudViewerView {
 
   private busHover: string | null = null;
 
+  /** Link mode across the item's widgets (runtime/linkmode.ts). */
+  private link: LinkModeController | null = null;
+
+  /** Link mode: L / "⇢ Link" from the selected cuboid; a click on a cuboid picks it while the mode is on. */
+  private mountLinkMode(): void {
+    const link = new LinkModeController({
+      client: this.client,
+      busKey: str(this.model.get("bus_key")),
+      root: this.el,
+      host: this.ui.alerts,
+      describe: (id) => {
+        const rec = this.records.get(id);
+        return rec ? { id, kind: "cuboid", stream: this.stream, label: rec.label } : null;
+      },
+      selected: () => this.shownByKey(this.selectedKey)?.record?.id ?? null,
+      report: (err) => this.report(err),
+      changed: () => this.changed(),
+    });
+    this.link = link;
+    const canvas = this.ui.canvas;
+    const onPick = (e: PointerEvent): void => {
+      if (!link.active || e.button !== 0) return;
+      const id = this.pickCuboid(e.clientX, e.clientY)?.record?.id;
+      if (id && link.pick(id)) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    };
+    canvas.addEventListener("pointerdown", onPick, true);
+    this.cleanups.push(() => canvas.removeEventListener("pointerdown", onPick, true));
+    const button = this.el.ownerDocument.createElement("button");
+    button.type = "button";
+    button.className = "accord-rc-btn";
+    button.textContent = "⇢ Link";
+    button.title = "Link the selected cuboid to an annotation in any view of this item (L)";
+    button.dataset.action = "link";
+    button.addEventListener("click", () => link.start());
+    this.el.querySelector('[data-action="help"]')?.before(button);
+  }
   /** The entity panel's "go to" (`reveal`): same stream → that sweep, the cuboid selected. */
   private onReveal(value: unknown, source: unknown): void {
     if (source === this.me || typeof value !== "object" || value === null) return;
@@ -1413,7 +1455,8 @@ export class CloudViewerView {
       attr.needsUpdate = true;
       if (wantDashed) obj.computeLineDistances();
       const mat = obj.material as LineBasicMaterial;
-      mat.color.set(selected || s.key === hover ? 0xffffff : this.colourOf(s.label));
+      const lit = s.record !== null && (this.link?.lit.includes(s.record.id) ?? false); // a hovered link's other end
+      mat.color.set(selected || s.key === hover || lit ? 0xffffff : this.colourOf(s.label));
     }
     for (const [key, obj] of this.boxGroups) {
       if (keep.has(key)) continue;

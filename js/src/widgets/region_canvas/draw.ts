@@ -61,6 +61,8 @@ export interface Scene {
   hover: Highlight | null;
   selected: Highlight | null;
   draft: Draft | null;
+  /** Other ends of links of the annotation hovered in any view (link mode, runtime/linkmode.ts). */
+  linked?: readonly Highlight[];
 }
 
 const LINE = 1.5;
@@ -400,6 +402,10 @@ export function drawScene(ctx: CanvasRenderingContext2D, scene: Scene): void {
   for (const o of scene.overrides) drawSingle(ctx, o, view, LINE, o.dashed ? 0 : FILL_ALPHA);
   for (const p of scene.pending) drawSingle(ctx, { ...p, dashed: true }, view, LINE, FILL_ALPHA);
 
+  for (const l of scene.linked ?? []) {
+    drawSingle(ctx, l, view, LINE_HI, FILL_ALPHA_HI);
+    drawTag(ctx, `⇢ ${l.tag}`, tagAnchor(l.shape, view), l.color, width);
+  }
   if (scene.hover && scene.hover !== scene.selected) {
     drawSingle(ctx, scene.hover, view, LINE_HI, FILL_ALPHA_HI);
     drawTag(ctx, scene.hover.tag, tagAnchor(scene.hover.shape, view), scene.hover.color, width);

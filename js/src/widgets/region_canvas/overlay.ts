@@ -94,19 +94,22 @@ export class ProjectionOverlay {
   ) {}
 
   /** Follow `hover` on the canvas's bus (call again when the bus changes). */
-  attach(bus: Bus<{ hover: unknown }> | null): void {
+  attach(bus: Bus<{ hover: unknown }> | null, canvas?: unknown): void {
     this.off?.();
     this.off = null;
     if (!bus) return;
     this.off = bus.subscribe("hover", (value, { source }) => {
       if (source === this.me) return;
       const hit = matchHover(this.boxes, value as HoverValue);
-      // A 2-D box of this canvas hovered: announce its cuboid so the 3-D viewer lights it up.
-      if (typeof value === "string" && hit.length > 0) {
+      // A 2-D box of this canvas hovered (published by the canvas `canvas`, or a plain id):
+      // announce its cuboid so the 3-D viewer lights it up.
+      const own = typeof value === "string" || (canvas !== undefined && source === canvas);
+      const id = typeof value === "string" ? value : ((value as { id?: unknown } | null)?.id ?? null);
+      if (own && hit.length > 0) {
         const b = hit[0] as ProjectedBox;
-        if (b.annotation !== null && b.annotation !== value) bus.publish("hover", { id: b.annotation, entity: b.entity }, this.me);
+        if (b.annotation !== null && b.annotation !== id) bus.publish("hover", { id: b.annotation, entity: b.entity }, this.me);
       }
-      this.highlighted = typeof value === "string" ? [] : hit;
+      this.highlighted = own ? [] : hit;
       this.host.changed();
     });
   }

@@ -70,6 +70,8 @@ export interface AnnotationRecord {
   status: string | null;
   /** The parsed geometry; null for kinds this canvas does not draw (tags, segments) or bad values. */
   shape: Shape | null;
+  /** The entity it belongs to, when it has one (published with hover/select on the bus). */
+  entity?: string | null;
 }
 
 export type AttributeType = "bool" | "int" | "float" | "text" | "choice" | "multi_choice";
@@ -172,6 +174,7 @@ export function parseRecord(raw: unknown): AnnotationRecord | null {
     revision: num(raw.revision),
     status: strOrNull(raw.status),
     shape: parseShape(kind, raw.geometry),
+    ...(typeof raw.entity === "string" && raw.entity ? { entity: raw.entity } : {}),
   };
 }
 

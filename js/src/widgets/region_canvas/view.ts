@@ -11,6 +11,8 @@ import { getBus, type Bus } from "../../runtime/bus.js";
 import { CLOCK_TICK, getSharedClock, toStreamTime } from "../../runtime/clock.js";
 import { showError, type ErrorBanner } from "../../runtime/errors.js";
 import { ViewTransform, type Point, type Size } from "../../runtime/geometry.js";
+import { hoverRef, LinkModeController, type LocalEnd } from "../../runtime/linkmode.js";
+import { el as element } from "../../runtime/text.js";
 import { ClientClosed, CommandClient, type MessageModel } from "../../runtime/protocol.js";
 import { buildGroups, drawScene, type DrawGroup, type Highlight, type Scene } from "./draw.js";
 import { EditQueue, type EditFields } from "./edits.js";
@@ -31,7 +33,7 @@ import {
 } from "./state.js";
 import { injectStyle } from "./style.js";
 import { Chrome, type Action } from "./toolbar.js";
-import { ROTATE_STEP, ROTATE_STEP_FINE, rotateBy, type Pickable } from "./tools.js";
+import { ROTATE_STEP, ROTATE_STEP_FINE, pick, rotateBy, type Pickable } from "./tools.js";
 import {
   geometryValue,
   isTool,
@@ -171,7 +173,9 @@ export class RegionCanvasView {
   private readonly skip = new Set<string>();
   private readonly overrides: Highlight[] = [];
   private rafId = 0;
-  private bus: Bus<{ hover: string | null; select: string | null }> | null = null;
+  private bus: Bus<{ hover: unknown; select: unknown }> | null = null;
+  /** Link mode across the item's widgets (runtime/linkmode.ts). */
+  private link: LinkModeController | null = null;
   private busOff: (() => void)[] = [];
   private panelKey = "";
 
@@ -276,6 +280,7 @@ export class RegionCanvasView {
       el,
     );
     this.subscribeBus();
+    this.mountLinkMode();
     this.ui.setClasses(this.classes);
     this.ui.setShowOthers(this.showOthers);
     this.ui.setFilter(this.annotators);
@@ -294,6 +299,7 @@ export class RegionCanvasView {
     this.loader.close();
     this.overlay?.close();
     this.edits.close();
+    this.link?.destroy();
     for (const p of this.pendingAdds.values()) if (p.timer) clearTimeout(p.timer);
     this.pendingAdds.clear();
     for (const off of this.cleanups.splice(0)) off();
@@ -652,7 +658,7 @@ export class RegionCanvasView {
     if (write) this.pendingSelect = null;
     if (id === this.selectedId) return;
     this.selectedId = id;
-    if (publish) this.bus?.publish("select", id, this.me);
+    if (publish) this.bus?.publish("select", this.busRef(id), this.me);
     if (write && strOrNull(this.model.get("selected")) !== id) this.setTrait("selected", id);
     this.renderSide(true);
     this.refresh();
@@ -719,15 +725,60 @@ export class RegionCanvasView {
   private setHover(id: string | null): void {
     if (id === this.hoverId) return;
     this.hoverId = id;
-    this.bus?.publish("hover", id, this.me);
+    this.bus?.publish("hover", this.busRef(id), this.me);
     this.refresh();
   }
 
   private subscribeBus(): void {
+  /** What hover/select publish: `{id, entity}` (the other views also accept a plain id). */
+  private busRef(id: string | null): { id: string | null; entity: string | null } {
+    return { id, entity: id === null ? null : (this.state.records.get(id)?.entity ?? null) };
+  }
+
+  /** Link mode: L / "⇢ Link" from the selection; a click on a shape picks it while the mode is on. */
+  private mountLinkMode(): void {
+    this.link = new LinkModeController({
+      client: this.client,
+      busKey: str(this.model.get("bus_key")),
+      root: this.el,
+      host: this.ui.alerts,
+      describe: (id): LocalEnd | null => {
+        const rec = this.state.records.get(id);
+        return rec && rec.shape && this.isShown(rec) ? { id, kind: rec.kind, stream: this.stream, label: rec.label } : null;
+      },
+      selected: () => this.selectedId,
+      report: (err) => this.report(err),
+      changed: () => this.refresh(),
+    });
+    const canvas = this.ui.canvas;
+    const onPick = (e: PointerEvent): void => {
+      if (!this.link?.active || e.button !== 0) return;
+      const r = canvas.getBoundingClientRect();
+      const hit = pick(this.visibleList(), { x: e.clientX - r.left, y: e.clientY - r.top }, this.view, null);
+      if (hit && this.link.pick(hit.id)) {
+        e.preventDefault();
+        e.stopImmediatePropagation();
+      }
+    };
+    canvas.addEventListener("pointerdown", onPick, true);
+    this.cleanups.push(() => canvas.removeEventListener("pointerdown", onPick, true));
+    const button = element("button", {
+      className: "accord-rc-btn",
+      text: "⇢ Link",
+      title: "Link the selected annotation to one in any view of this item (L)",
+      attrs: { type: "button", "data-action": "link" },
+    });
+    button.addEventListener("click", () => {
+      this.link?.start();
+      this.focusCanvas();
+    });
+    this.el.querySelector('[data-action="help"]')?.before(button);
+  }
+
     for (const off of this.busOff.splice(0)) off();
     const key = str(this.model.get("bus_key"));
-    this.bus = key ? getBus<{ hover: string | null; select: string | null }>(key) : null;
-    this.overlay?.attach(this.bus as unknown as Parameters<ProjectionOverlay["attach"]>[0]);
+    this.bus = key ? getBus<{ hover: unknown; select: unknown }>(key) : null;
+    this.overlay?.attach(this.bus as unknown as Parameters<ProjectionOverlay["attach"]>[0], this.me);
     if (!this.bus) return;
     if (this.video) {
       // Follow the item's shared playhead (a Player): show the frame under it on
@@ -743,14 +794,15 @@ export class RegionCanvasView {
     }
     this.busOff.push(
       getBus<{ reveal: unknown }>(key).subscribe("reveal", (v, { source }) => this.onReveal(v, source)),
-      this.bus.subscribe("hover", (id, { source }) => {
+      this.bus.subscribe("hover", (value, { source }) => {
         if (source === this.me) return;
-        this.busHoverId = typeof id === "string" ? id : null;
+        this.busHoverId = hoverRef(value).id;
         this.refresh();
       }),
-      this.bus.subscribe("select", (id, { source }) => {
+      this.bus.subscribe("select", (value, { source }) => {
         if (source === this.me) return;
         const rec = typeof id === "string" ? this.state.records.get(id) : undefined;
+        const id = hoverRef(value).id;
         if (id === null) this.select(null, false);
         else if (rec && this.isShown(rec) && isEditable(rec, this.annotator)) this.select(rec.id, false);
         else {
@@ -1063,6 +1115,7 @@ export class RegionCanvasView {
       selected: this.highlightOf(this.selectedId),
       draft: this.input.draft(this.classMap.get(this.label)?.color ?? "#ffffff"),
     };
+      linked: (this.link?.lit ?? []).map((id) => this.highlightOf(id)).filter((h): h is Highlight => h !== null),
     const t0 = now();
     drawScene(ctx, scene);
     this.overlay?.draw(ctx, this.view, this.dpr);

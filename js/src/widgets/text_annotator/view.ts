@@ -11,6 +11,7 @@
 
 import { getBus, type Bus } from "../../runtime/bus.js";
 import { showError, type ErrorBanner } from "../../runtime/errors.js";
+import { LinkModeController, type LocalEnd } from "../../runtime/linkmode.js";
 import { ClientClosed, CommandClient, type MessageModel } from "../../runtime/protocol.js";
 import { el, setAttr, setText } from "../../runtime/text.js";
 import { EditQueue, type EditFields } from "../region_canvas/edits.js";
@@ -19,7 +20,6 @@ import { injectStyle as injectCanvasStyle } from "../region_canvas/style.js";
 import { isEditable } from "../region_canvas/state.js";
 import { parseClasses, type ClassSpec } from "../region_canvas/types.js";
 import {
-  allowsKinds,
   applyEvents,
   applyQuery,
   assignLevels,
@@ -133,8 +133,8 @@ export class TextAnnotatorView {
   private hoverId: string | null = null;
   private busRef: BusRef = { id: null, entity: null };
   private linkHover: string[] = [];
-  private relateFrom: string | null = null;
-  private relateTo: string | null = null;
+  /** Link mode across the item's widgets (runtime/linkmode.ts); `r` and L start it. */
+  private link: LinkModeController | null = null;
   private suppressClick = false;
   private banner: ErrorBanner | null = null;
   private bus: Bus<Topics> | null = null;
@@ -186,7 +186,7 @@ export class TextAnnotatorView {
     root.setAttribute("data-lm-suppress-shortcuts", "true");
     this.alerts = el_("div", "accord-rc-alerts");
     this.chipBox = el_("div", "accord-rc-group accord-ta-classes");
-    this.relateButton = this.button("⇢ Relate", "Relate the selected span to another (r)", { "data-action": "relate" });
+    this.relateButton = this.button("⇢ Link", "Link the selected span to an annotation in any view of the item (r, L)", { "data-action": "relate" });
     this.relateButton.addEventListener("click", () => this.startRelation());
     const undo = this.button("↶", "Undo (Ctrl+Z)", { "data-action": "undo", "aria-label": "Undo" });
     const redo = this.button("↷", "Redo (Ctrl+Shift+Z, Ctrl+Y)", { "data-action": "redo", "aria-label": "Redo" });
@@ -233,13 +233,41 @@ export class TextAnnotatorView {
     this.wireModel();
     this.subscribeBus();
     this.installHooks();
+    this.linkMenu.hidden = false; // the link-mode hint and chooser live here
+    this.link = new LinkModeController({
+      client: this.client,
+      busKey: str(model.get("bus_key")),
+      root,
+      host: this.linkMenu,
+      describe: (id) => this.linkEnd(id),
+      selected: () => this.selectedId,
+      report: (err) => this.report(err),
+      changed: () => this.refresh(),
+      linkTypes: () => this.linkTypes,
+      query: false, // load() asks links.query and hands the reply over
+    });
     this.load();
   }
 
   destroy(): void {
+  /** The source span of link mode when it is one of this view's, else null. */
+  private get relateFrom(): string | null {
+    const id = this.link?.source?.id ?? null;
+    return id !== null && this.state.records.has(id) ? id : null;
+  }
+
+  /** A span or tag of this view as a link end (null when not shown here). */
+  private linkEnd(id: string): LocalEnd | null {
+    const r = this.state.records.get(id);
+    if (!r || !this.visible(r)) return null;
+    const label = r.kind === "text_span" ? `${r.label} ${quote(this.spanText(id), 30)}` : r.label;
+    return { id, kind: r.kind, stream: this.stream, label };
+  }
+
     this.closed = true;
     this.abort.abort();
     this.edits.close();
+    this.link?.destroy();
     for (const off of this.cleanups.splice(0)) off();
     for (const off of this.busOff.splice(0)) off();
     if (this.rafId && typeof cancelAnimationFrame === "function") cancelAnimationFrame(this.rafId);
@@ -455,6 +483,7 @@ export class TextAnnotatorView {
         if (gen !== this.loadGen || this.closed) return;
         this.state = applyQuery(this.state, a.result, l.result, this.item, this.stream);
         this.ready = true;
+        this.link?.ingest(l.result);
         this.edits.recordsChanged();
         this.refresh(true);
       },
@@ -572,9 +601,11 @@ export class TextAnnotatorView {
     if (target?.closest?.(".accord-ta-gutter")) return;
     const piece = target?.closest?.(".accord-ta-piece") ?? null;
     const ids = this.visibleIdsOf(piece);
-    if (this.relateFrom) {
-      const to = ids.find((id) => id !== this.relateFrom) ?? null;
-      if (to) this.openLinkMenu(to);
+    if (this.link?.active) {
+      // Link mode (from any view of the item): a click on a span picks it as the target.
+      const from = this.link.source?.id;
+      const to = ids.find((id) => id !== from) ?? null;
+      if (to) this.link.pick(to);
       return;
     }
     if (ids.length === 0) {
@@ -707,26 +738,18 @@ export class TextAnnotatorView {
   // -- relations --------------------------------------------------------------------
 
   private startRelation(): void {
+  /** `r` / Link: link mode from the selected span (the target may be in any view of the item). */
     const rec = this.selectedId ? this.state.records.get(this.selectedId) : undefined;
     if (!rec || rec.kind !== "text_span") {
-      this.setStatus("select a span first, then press r (or Relate) and click the other span");
+      this.setStatus("select a span first, then press r (or Link) and click the other end in any view");
       return;
     }
-    this.relateFrom = rec.id;
-    this.relateTo = null;
-    this.setStatus(`relating ${quote(this.spanText(rec.id))}: click the other span (Esc cancels)`);
-    this.refresh();
+    this.link?.start(rec.id);
   }
 
   private cancelRelation(): void {
-    this.relateFrom = null;
-    this.relateTo = null;
+    this.link?.cancel();
     this.setStatus("");
-    this.refresh();
-  }
-
-  private openLinkMenu(to: string): void {
-    this.relateTo = to;
     this.refresh();
   }
 
@@ -735,41 +758,11 @@ export class TextAnnotatorView {
     if (ok) {
       this.banner?.dismiss();
       this.banner = null;
-      this.relateFrom = null;
-      this.relateTo = null;
+      this.link?.cancel();
       this.setStatus(`linked ${quote(this.spanText(source))} —${type}→ ${quote(this.spanText(target))}`);
       this.refresh();
     }
     return ok;
-  }
-
-  private renderLinkMenu(): void {
-    const from = this.relateFrom ? this.state.records.get(this.relateFrom) : undefined;
-    const to = this.relateTo ? this.state.records.get(this.relateTo) : undefined;
-    this.linkMenu.hidden = !from || !to;
-    if (!from || !to) {
-      this.linkMenu.replaceChildren();
-      return;
-    }
-    const allowed = this.linkTypes.filter((t) => allowsKinds(t, from.kind, to.kind));
-    const nodes: Node[] = [
-      el("h4", { text: "Link as" }),
-      el("div", { className: "accord-rc-meta", text: `${quote(this.spanText(from.id))} → ${quote(this.spanText(to.id))}` }),
-    ];
-    for (const t of allowed) {
-      const b = this.button(t.name, t.description || `${t.name}: ${from.kind} → ${to.kind}`, { "data-link-type": t.name });
-      b.addEventListener("click", () => void this.createLink(from.id, to.id, t.name));
-      nodes.push(b);
-    }
-    if (allowed.length === 0) {
-      nodes.push(
-        el("div", { className: "accord-rc-muted", text: `no link type of the taxonomy allows ${from.kind} → ${to.kind}` }),
-      );
-    }
-    const cancel = this.button("Cancel", "Stop relating (Esc)", { "data-action": "cancel-link" });
-    cancel.addEventListener("click", () => this.cancelRelation());
-    nodes.push(cancel);
-    this.linkMenu.replaceChildren(...nodes);
   }
 
   private shownLinks(): LinkRecord[] {
@@ -851,7 +844,6 @@ export class TextAnnotatorView {
     this.othersButton.setAttribute("aria-pressed", String(this.showOthers));
     this.relateButton.classList.toggle("accord-rc-active", this.relateFrom !== null);
     this.renderDocBar();
-    this.renderLinkMenu();
     this.renderSide();
     const links = this.shownLinks();
     this.renderRelations(links);
@@ -1124,6 +1116,7 @@ export class TextAnnotatorView {
     mark(this.hoverId, "accord-ta-hover");
     for (const id of this.linkHover) mark(id, "accord-ta-hover");
     // The other end of links from the hovered span lights up too.
+    for (const id of this.link?.lit ?? []) mark(id, "accord-ta-hover"); // linked ends, any view's hover
     if (this.hoverId) {
       for (const l of this.state.links.values()) {
         if (l.source === this.hoverId) mark(l.target, "accord-ta-hover");

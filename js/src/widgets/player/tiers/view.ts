@@ -7,6 +7,7 @@
  */
 
 import { getBus } from "../../../runtime/bus.js";
+import { LinkModeController } from "../../../runtime/linkmode.js";
 import { ClientClosed } from "../../../runtime/protocol.js";
 import { showError, type ErrorBanner } from "../../../runtime/errors.js";
 import { el, labelChip, safeColour, setText } from "../../../runtime/text.js";
@@ -108,6 +109,8 @@ export class TiersView implements TiersPart {
   private banner: ErrorBanner | null = null;
   private frame: number | null = null;
   private lastLayout = 0;
+  /** Link mode across the item's widgets (runtime/linkmode.ts), when the Player gave a bus key. */
+  private link: LinkModeController | null = null;
 
   constructor(
     private readonly host: HTMLElement,
@@ -167,6 +170,71 @@ export class TiersView implements TiersPart {
         if (this.clocksMoved()) this.schedule();
       }),
     );
+    // After the tiers' own keys (l loops), so only keys they leave reach link mode's L.
+    if (ctx.busKey) this.mountLinkMode(ctx.busKey);
+  }
+
+  /** Link mode: L / "⇢ Link" from the selected segment; a click on a segment picks it; hover is published. */
+  private mountLinkMode(busKey: string): void {
+    const link = new LinkModeController({
+      client: this.ctx.client,
+      busKey,
+      root: this.root,
+      host: this.alerts,
+      describe: (id) => {
+        const rec = this.store.byId.get(id);
+        if (!rec || !(this.ctx.showOthers || isOwn(rec, this.ctx.annotator))) return null;
+        const speaker = typeof rec.attributes.speaker === "string" && rec.attributes.speaker ? ` (${rec.attributes.speaker})` : "";
+        return { id, kind: "time_segment", stream: rec.stream, label: `${rec.label}${speaker} ${formatRange(...this.itemRange(rec))}` };
+      },
+      selected: () => this.selected,
+      report: (err) => this.report(err),
+      changed: () => this.schedule(),
+    });
+    this.link = link;
+    const bus = getBus<{ hover: { id: string | null; entity: string | null } }>(busKey);
+    const segmentAt = (e: Event): string | null =>
+      (e.target as Element | null)?.closest?.<HTMLElement>("[data-segment-id]")?.dataset.segmentId ?? null;
+    let hovered: string | null = null;
+    const hover = (id: string | null): void => {
+      if (id === hovered) return;
+      hovered = id;
+      bus.publish("hover", { id, entity: id ? (this.store.byId.get(id)?.entity ?? null) : null }, this);
+    };
+    const onDown = (e: PointerEvent): void => {
+      const id = segmentAt(e);
+      if (e.button !== 0 || !id || !link.active) return;
+      if (link.pick(id)) {
+        e.preventDefault();
+        e.stopPropagation();
+      }
+    };
+    const onOver = (e: PointerEvent): void => hover(segmentAt(e));
+    const onLeave = (): void => hover(null);
+    this.lanesBox.addEventListener("pointerdown", onDown, true);
+    this.lanesBox.addEventListener("pointerover", onOver);
+    this.lanesBox.addEventListener("pointerleave", onLeave);
+    this.unsubs.push(() => {
+      this.lanesBox.removeEventListener("pointerdown", onDown, true);
+      this.lanesBox.removeEventListener("pointerover", onOver);
+      this.lanesBox.removeEventListener("pointerleave", onLeave);
+    });
+    const button = el("button", {
+      text: "⇢ Link",
+      title: "Link the selected segment to an annotation in any view of this item (L)",
+      attrs: { type: "button", "data-action": "link" },
+    });
+    button.addEventListener("click", () => {
+      link.start();
+      this.root.focus({ preventScroll: true });
+    });
+    this.bar.append(button);
+  }
+
+  /** A segment's [start, end] in item seconds (its stream's current clock). */
+  private itemRange(rec: SegmentRecord): [number, number] {
+    const clock = this.clockOf(rec.stream);
+    return [toItem(clock, rec.start), toItem(clock, rec.end)];
   }
 
   // -- loading and events -----------------------------------------------------------------
@@ -367,6 +435,9 @@ export class TiersView implements TiersPart {
     node.dataset.selected = String(rec.id === this.selected);
     node.dataset.readonly = String(!own);
     node.dataset.pending = String(this.edits.busy(rec.id));
+    const linked = this.link?.lit.includes(rec.id) ?? false; // the other end of a hovered link
+    node.dataset.linked = String(linked);
+    node.style.outline = linked ? "2px solid #1565c0" : "";
     const speaker = rec.attributes.speaker;
     const who = typeof speaker === "string" && speaker ? ` · ${speaker}` : "";
     const text = typeof rec.text === "string" && rec.text !== "" ? rec.text : rec.label;
@@ -905,6 +976,7 @@ export class TiersView implements TiersPart {
       this.frame = null;
     }
     for (const off of this.unsubs.splice(0)) off();
+    this.link?.destroy();
     this.edits.close();
     this.root.remove();
   }
