@@ -43,6 +43,7 @@ _LAZY_WIDGETS = (
     "Player",
     "RegionCanvas",
     "TextAnnotator",
+    "Workbench",
     "show_annotation",
 )
 
@@ -66,6 +67,7 @@ __all__ = [  # noqa: RUF022 - grouped: model, session, lazily imported widgets
     "Player",
     "RegionCanvas",
     "TextAnnotator",
+    "Workbench",
     "show_annotation",
     "Annotation",
     "AttributeSpec",

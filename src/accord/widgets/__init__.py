@@ -8,6 +8,7 @@ from accord.widgets.player import Player
 from accord.widgets.region_canvas import RegionCanvas
 from accord.widgets.show import show_annotation, show_finding
 from accord.widgets.text_annotator import TextAnnotator
+from accord.widgets.workbench import Workbench
 
 __all__ = [
     "CloudViewer",
@@ -17,6 +18,7 @@ __all__ = [
     "RegionCanvas",
     "SessionWidget",
     "TextAnnotator",
+    "Workbench",
     "show_annotation",
     "show_finding",
 ]

@@ -29,6 +29,9 @@ STATIC = Path(__file__).resolve().parent.parent / "static"
 
 Query = Callable[[Mapping[str, Any], list[bytes]], tuple[Any, list[bytes]]]
 
+#: Reply keys holding label records that ``hide_others`` filters to the annotator's own.
+RECORD_LISTS = ("annotations", "segments", "links", "boxes")
+
 
 def link_types_of(session: Session) -> list[dict[str, Any]]:
     """The taxonomy's link types as plain data for the page's link chooser."""
@@ -50,6 +53,10 @@ class SessionWidget(anywidget.AnyWidget):
     item = traitlets.Unicode().tag(sync=True)
     annotator = traitlets.Unicode().tag(sync=True)
     bus_key = traitlets.Unicode().tag(sync=True)
+    #: Stage 1 of the layered protocol: others' labels are not sent to the page (queries
+    #: and pushed events keep the annotator's own) and its "Others" toggle is disabled.
+    #: Set it before the widget is displayed (the Workbench does, from ``session.stage``).
+    hide_others = traitlets.Bool(False).tag(sync=True)
 
     #: Session commands the page of this widget may send.
     page_commands: ClassVar[frozenset[str]] = frozenset()
@@ -105,6 +112,8 @@ class SessionWidget(anywidget.AnyWidget):
         uuid = content.get("uuid")
         if kind in self._queries:
             result, out = self._queries[kind](content, buffers)
+            if self.hide_others:
+                result = self._own_only(result)
             return ok_reply(uuid, result), out
         if kind in self.page_commands:
             self._check_scope(content)
@@ -163,12 +172,51 @@ class SessionWidget(anywidget.AnyWidget):
         ]
         return {"links": links, "link_types": link_types_of(self._session)}, []
 
+    # -- stage 1: others' labels stay in the kernel --------------------------------
+    def _is_own(self, record: Any) -> bool:
+        """Whether the page may see ``record`` under ``hide_others`` (non-labels always)."""
+        if not isinstance(record, Mapping):
+            return True
+        who = record.get("annotator")
+        if who is None:  # a projected cuboid names its annotation
+            ref = record.get("annotation")
+            stored = self._session.store.get("annotation", ref) if isinstance(ref, str) else None
+            who = stored["annotator"] if stored is not None else None
+        return who is None or who == self.annotator
+
+    def _own_only(self, result: Any) -> Any:
+        if not isinstance(result, Mapping):
+            return result
+        out = dict(result)
+        for key in RECORD_LISTS:
+            if isinstance(out.get(key), list):
+                out[key] = [r for r in out[key] if self._is_own(r)]
+        if isinstance(out.get("entities"), list):  # an entity shows with its own members only
+            kept = []
+            for ent in out["entities"]:
+                members = ent.get("members") if isinstance(ent, Mapping) else None
+                if not isinstance(members, list):
+                    kept.append(ent)
+                    continue
+                own = [m for m in members if self._is_own(m)]
+                if own:
+                    kept.append({**ent, "members": own})
+            out["entities"] = kept
+        return out
+
+    def send(self, content: Any, buffers: Any = None) -> None:
+        """Send to the page; under ``hide_others`` a pushed snapshot keeps only own labels."""
+        if self.hide_others and isinstance(content, Mapping) and "uuid" not in content:
+            content = self._own_only(content)
+        super().send(content, buffers)
+
     # -- kernel → page ----------------------------------------------------------
     def _on_result(self, result: Result) -> None:
         events = [
             {"op": e.op, "id": e.id, "target": e.target, "record": e.after}
             for e in result.events
             if e.item == self.item
+            and not (self.hide_others and not self._is_own(e.after if e.after else e.before))
         ]
         if events and self.comm is not None:
             seq = result.events[-1].seq if result.events else None

@@ -5,6 +5,7 @@
  * region_canvas stylesheet gives the shared look (`accord-rc-*`).
  */
 
+import { lockOthersToggle } from "../../runtime/stage.js";
 import { el, labelChip } from "../../runtime/text.js";
 import type { ClassSpec } from "../region_canvas/types.js";
 import { COLOR_BY, type ColorBy } from "./colors.js";
@@ -203,6 +204,11 @@ export class CloudUi {
   setStatus(text: string, hint: string): void {
     if (this.status.textContent !== text) this.status.textContent = text;
     if (this.hint.textContent !== hint) this.hint.textContent = hint;
+  }
+
+  /** Stage 1: the kernel hides others' cuboids; disable the toggle and say so. */
+  lockOthers(hidden: boolean): void {
+    lockOthersToggle(this.othersButton, hidden);
   }
 
   toggleHelp(): void {

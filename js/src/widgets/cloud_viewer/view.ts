@@ -278,6 +278,7 @@ export class CloudViewerView {
       action: (a) => this.runAction(a),
       sweep: (n) => this.goToSweep(n),
     });
+    this.ui.lockOthers(this.model.get("hide_others") === true);
     this.pointsGeometry.setAttribute("position", new BufferAttribute(new Float32Array(0), 3));
     this.pointsObject = new Points(this.pointsGeometry, this.pointsMaterial);
     this.pointsObject.frustumCulled = false;

@@ -5,6 +5,7 @@
  * text-only helpers.
  */
 
+import { lockOthersToggle } from "../../runtime/stage.js";
 import { el, setAttr, setText } from "../../runtime/text.js";
 import { shortcutHelp } from "./keys.js";
 import { TOOLS, type ClassSpec, type Tool } from "./types.js";
@@ -242,6 +243,11 @@ export class Chrome {
       chip.setAttribute("aria-pressed", String(active));
       chip.classList.toggle("accord-rc-unavailable", !allowed(name));
     }
+  }
+
+  /** Stage 1: the kernel hides others' labels; disable the toggle and say so. */
+  lockOthers(hidden: boolean): void {
+    lockOthersToggle(this.othersButton, hidden);
   }
 
   setShowOthers(show: boolean): void {

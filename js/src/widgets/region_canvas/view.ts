@@ -283,6 +283,7 @@ export class RegionCanvasView {
     this.mountLinkMode();
     this.ui.setClasses(this.classes);
     this.ui.setShowOthers(this.showOthers);
+    this.ui.lockOthers(this.model.get("hide_others") === true);
     this.ui.setFilter(this.annotators);
     this.syncToolbar();
     this.renderSide(true);

@@ -13,6 +13,7 @@ import { getBus, type Bus } from "../../runtime/bus.js";
 import { showError, type ErrorBanner } from "../../runtime/errors.js";
 import { LinkModeController, type LocalEnd } from "../../runtime/linkmode.js";
 import { ClientClosed, CommandClient, type MessageModel } from "../../runtime/protocol.js";
+import { lockOthersToggle } from "../../runtime/stage.js";
 import { el, setAttr, setText } from "../../runtime/text.js";
 import { EditQueue, type EditFields } from "../region_canvas/edits.js";
 import { renderPanel } from "../region_canvas/panel.js";
@@ -842,6 +843,7 @@ export class TextAnnotatorView {
     }
     this.othersButton.classList.toggle("accord-rc-active", this.showOthers);
     this.othersButton.setAttribute("aria-pressed", String(this.showOthers));
+    lockOthersToggle(this.othersButton, this.model.get("hide_others") === true);
     this.relateButton.classList.toggle("accord-rc-active", this.relateFrom !== null);
     this.renderDocBar();
     this.renderSide();
