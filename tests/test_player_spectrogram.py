@@ -152,7 +152,12 @@ def test_ranges_outside_the_stream_are_clipped(tone) -> None:
         ({"columns": MAX_COLUMNS + 1}, "ValidationError", "spectrogram.get.columns"),
         ({"columns": 0}, "ValidationError", "spectrogram.get.columns"),
         ({"rows": 1.5}, "ValidationError", "spectrogram.get.rows"),
+        ({"rows": float("nan")}, "ValidationError", "spectrogram.get.rows"),
         ({"dtype": "json"}, "ValidationError", "spectrogram.get.dtype"),
+        ({"fmax": "high"}, "ValidationError", "spectrogram.get.fmax"),
+        ({"fmax": -1}, "ValidationError", "spectrogram.get.fmax"),
+        ({"db_range": [-20, -100]}, "ValidationError", "spectrogram.get.db_range"),
+        ({"db_range": "loud"}, "ValidationError", "spectrogram.get.db_range"),
         ({"clock": {"offset": 0, "rate": 0}}, "ClockError", "clock.rate"),
     ],
 )

@@ -43,16 +43,29 @@ MAX_N_FFT = 1 << 14
 WHERE = "spectrogram.get"
 
 
+def _finite(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
 def _number(content: Mapping[str, Any], key: str) -> float:
     value = content.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if not _finite(value):
         raise ValidationError(f"{WHERE}.{key}", "a finite number of item seconds", value)
     return float(value)
 
 
+def _db_range(raw: Any) -> tuple[float, float]:
+    if raw is None:
+        return DB_RANGE
+    ok = isinstance(raw, list | tuple) and len(raw) == 2 and all(_finite(v) for v in raw)
+    if not ok or not raw[0] < raw[1]:
+        raise ValidationError(f"{WHERE}.db_range", "[low, high] dB with low < high", raw)
+    return float(raw[0]), float(raw[1])
+
+
 def _count(content: Mapping[str, Any], key: str, most: int) -> int:
     value = content.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+    if not _finite(value) or value != int(value):
         raise ValidationError(f"{WHERE}.{key}", f"an integer in [1, {most}]", value)
     if not 1 <= int(value) <= most:
         raise ValidationError(f"{WHERE}.{key}", f"an integer in [1, {most}]", value)
@@ -103,9 +116,7 @@ def query_spectrogram(
     dtype = content.get("dtype", "uint8")
     if dtype not in ("uint8", "float32"):
         raise ValidationError(f"{WHERE}.dtype", '"uint8" or "float32"', dtype)
-    db_lo, db_hi = content.get("db_range") or DB_RANGE
-    if not (math.isfinite(db_lo) and math.isfinite(db_hi) and db_lo < db_hi):
-        raise ValidationError(f"{WHERE}.db_range", "[low, high] dB with low < high", (db_lo, db_hi))
+    db_lo, db_hi = _db_range(content.get("db_range"))
     clock = _clock(content, st.clock)
 
     from accord.media.audio import open_audio
@@ -114,9 +125,10 @@ def query_spectrogram(
     sr = int(source.sample_rate)
     nyquist = sr / 2
     fmax_raw = content.get("fmax")
-    fmax = nyquist if fmax_raw is None else float(fmax_raw)
-    if not (math.isfinite(fmax) and fmax > 0):
+    fmax = nyquist if fmax_raw is None else fmax_raw
+    if not _finite(fmax) or fmax <= 0:
         raise ValidationError(f"{WHERE}.fmax", "a frequency > 0 (Hz)", fmax_raw)
+    fmax = float(fmax)
     fmax = min(fmax, nyquist)
     duration = float(st.duration or 0.0)
 
