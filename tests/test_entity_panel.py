@@ -288,3 +288,26 @@ def test_python_helpers_and_validation(s: ac.Session, ids: dict[str, str]) -> No
     with pytest.raises(NotFoundError):
         EntityPanel(s, "nope")
     assert ac.EntityPanel is EntityPanel
+
+
+def test_stage_one_shows_only_the_annotators_own_members(s: ac.Session) -> None:
+    bo = ac.Session(s.store, annotator="bo")
+    mine = s.annotate("clip", "video", "car", ac.Box(1, 1, 5, 5), frame=3)
+    theirs = bo.annotate("clip", "lidar", "car", ac.Cuboid((1, 0, 0), (4, 2, 1.5), 0.0), frame=9)
+    other = bo.annotate("clip", "transcript", "speech", ac.TextSpan(0, 5))
+    both = s.new_entity([mine, theirs])
+    s.new_entity([other])
+    w = EntityPanel(s, "clip")
+    assert {e["id"] for e in w.entities()} == {both, s.annotations.loc[other, "entity"]}
+    w.hide_others = True
+    page = Page(w)
+    (row,) = page.ask("entities.query")["result"]["entities"]
+    assert row["id"] == both
+    assert [m["id"] for m in row["members"]] == [mine]
+    assert row["modalities"] == ["video"]  # the hidden cuboid does not leak through
+    s.update(mine, label="car")  # a push is filtered the same way
+    bo.update(theirs, label="car")
+    pushed = page.snapshots()
+    assert pushed and all(
+        [m["id"] for e in snap for m in e["members"]] == [mine] for snap in pushed
+    )

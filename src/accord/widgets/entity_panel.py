@@ -80,16 +80,21 @@ def _member(session: Session, row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def entity_snapshot(session: Session, item: str) -> list[dict[str, Any]]:
+def entity_snapshot(
+    session: Session, item: str, *, annotator: str | None = None
+) -> list[dict[str, Any]]:
     """Entities with a member in ``item``, each with its members there (plain data).
 
     Each entity: ``id, label, name, annotator, revision, modalities, start,
     end`` (item seconds over its members with a time, or None), ``elsewhere``
     (members in other items) and ``members`` (see ``docs/design/entity-panel.md``).
-    Ordered by start time (untimed last), then id.
+    Ordered by start time (untimed last), then id. With ``annotator``, only
+    that annotator's members count (stage 1: others' labels stay hidden).
     """
     ann = session.annotations
     grouped = ann[ann["entity"].notna()]
+    if annotator is not None:
+        grouped = grouped[grouped["annotator"] == annotator]
     here = grouped[grouped["item"] == item]
     ids = list(dict.fromkeys(here["entity"]))
     if not ids:
@@ -165,8 +170,10 @@ class EntityPanel(SessionWidget):
 
     # -- Python API ------------------------------------------------------------------
     def entities(self) -> list[dict[str, Any]]:
-        """What the panel shows: :func:`entity_snapshot` of this item."""
-        return entity_snapshot(self._session, self.item)
+        """What the panel shows: :func:`entity_snapshot` of this item (own members only
+        under ``hide_others``)."""
+        own = self.annotator if self.hide_others else None
+        return entity_snapshot(self._session, self.item, annotator=own)
 
     def merge(self, entity_ids: Iterable[str]) -> str:
         """Merge entities of this item into the first one (as the Merge button does)."""
