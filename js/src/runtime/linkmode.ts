@@ -344,7 +344,6 @@ export class LinkModeController {
     });
     this.chooser = el("div", { className: "accord-link-chooser", attrs: { role: "dialog", "aria-label": "Link type" } });
     Object.assign(this.chooser.style, {
-      display: "flex",
       flexWrap: "wrap",
       alignItems: "center",
       gap: "0.3em",
@@ -561,6 +560,7 @@ export class LinkModeController {
     this.hint.hidden = text === "";
     const p = this.owner ? this.pending : null;
     this.chooser.hidden = p === null;
+    this.chooser.style.display = p === null ? "none" : "flex"; // an inline display beats `hidden`
     if (!p) {
       this.chooser.replaceChildren();
     } else {
