@@ -102,6 +102,8 @@ describe("LinkModeController", () => {
     expect(buttons(text)).toEqual(["speaks", "same_as"]);
     expect(buttons(canvas)).toEqual([]);
     expect(canvas.root.querySelector<HTMLElement>(".accord-link-chooser")?.hidden).toBe(true);
+    expect(canvas.root.querySelector<HTMLElement>(".accord-link-chooser")?.style.display).toBe("none");
+    expect(text.root.querySelector<HTMLElement>(".accord-link-chooser")?.style.display).toBe("flex");
 
     // Choosing sends link.add through the starting view's client.
     text.root.querySelector<HTMLButtonElement>('[data-link-type="speaks"]')?.click();

@@ -233,7 +233,6 @@ export class TextAnnotatorView {
     this.readTraits();
     this.wireModel();
     this.subscribeBus();
-    this.installHooks();
     this.linkMenu.hidden = false; // the link-mode hint and chooser live here
     this.link = new LinkModeController({
       client: this.client,
@@ -247,10 +246,10 @@ export class TextAnnotatorView {
       linkTypes: () => this.linkTypes,
       query: false, // load() asks links.query and hands the reply over
     });
+    this.installHooks();
     this.load();
   }
 
-  destroy(): void {
   /** The source span of link mode when it is one of this view's, else null. */
   private get relateFrom(): string | null {
     const id = this.link?.source?.id ?? null;
@@ -265,10 +264,11 @@ export class TextAnnotatorView {
     return { id, kind: r.kind, stream: this.stream, label };
   }
 
+  destroy(): void {
     this.closed = true;
     this.abort.abort();
-    this.edits.close();
     this.link?.destroy();
+    this.edits.close();
     for (const off of this.cleanups.splice(0)) off();
     for (const off of this.busOff.splice(0)) off();
     if (this.rafId && typeof cancelAnimationFrame === "function") cancelAnimationFrame(this.rafId);
@@ -483,8 +483,8 @@ export class TextAnnotatorView {
       ([a, l]) => {
         if (gen !== this.loadGen || this.closed) return;
         this.state = applyQuery(this.state, a.result, l.result, this.item, this.stream);
-        this.ready = true;
         this.link?.ingest(l.result);
+        this.ready = true;
         this.edits.recordsChanged();
         this.refresh(true);
       },
@@ -671,8 +671,8 @@ export class TextAnnotatorView {
       ["click a span", "select it (click again: the enclosing span)"],
       ["class hotkey / chip", "set the class; relabel the selected span"],
       ["Delete, Backspace", "delete the selected span"],
-      ["r, then click a span", "relate the selected span to it (choose a link type)"],
-      ["Esc", "cancel relating, or deselect"],
+      ["r or L, then click an annotation", "link the selected span to it, in this or any widget of the item (choose a link type)"],
+      ["Esc", "cancel linking, or deselect"],
       ["Ctrl+Z", "undo"],
       ["Ctrl+Shift+Z, Ctrl+Y", "redo"],
       ["?", "show or hide this list"],
@@ -738,8 +738,8 @@ export class TextAnnotatorView {
 
   // -- relations --------------------------------------------------------------------
 
-  private startRelation(): void {
   /** `r` / Link: link mode from the selected span (the target may be in any view of the item). */
+  private startRelation(): void {
     const rec = this.selectedId ? this.state.records.get(this.selectedId) : undefined;
     if (!rec || rec.kind !== "text_span") {
       this.setStatus("select a span first, then press r (or Link) and click the other end in any view");
@@ -1116,9 +1116,9 @@ export class TextAnnotatorView {
     mark(this.selectedId, "accord-ta-sel");
     mark(this.relateFrom, "accord-ta-source");
     mark(this.hoverId, "accord-ta-hover");
+    for (const id of this.link?.lit ?? []) mark(id, "accord-ta-hover"); // linked ends, any view's hover
     for (const id of this.linkHover) mark(id, "accord-ta-hover");
     // The other end of links from the hovered span lights up too.
-    for (const id of this.link?.lit ?? []) mark(id, "accord-ta-hover"); // linked ends, any view's hover
     if (this.hoverId) {
       for (const l of this.state.links.values()) {
         if (l.source === this.hoverId) mark(l.target, "accord-ta-hover");
