@@ -310,8 +310,8 @@ export class CloudViewerView {
     this.installHook();
     this.subscribeClock();
     this.subscribeBus();
-    this.ui.setClasses(this.classes);
     this.mountLinkMode();
+    this.ui.setClasses(this.classes);
     this.loadPoints();
     this.loadFrustums();
     this.renderSide(true);
@@ -325,8 +325,8 @@ export class CloudViewerView {
     if (this.closed) return;
     this.closed = true;
     this.abort.abort();
-    this.edits.close();
     this.link?.destroy();
+    this.edits.close();
     for (const off of this.cleanups.splice(0)) off();
     if (this.rafId) cancelRaf(this.rafId);
     this.pointsGeometry.dispose();
@@ -935,7 +935,6 @@ export class CloudViewerView {
   }
 
   private busHover: string | null = null;
-
   /** Link mode across the item's widgets (runtime/linkmode.ts). */
   private link: LinkModeController | null = null;
 
@@ -975,6 +974,7 @@ export class CloudViewerView {
     button.addEventListener("click", () => link.start());
     this.el.querySelector('[data-action="help"]')?.before(button);
   }
+
   /** The entity panel's "go to" (`reveal`): same stream → that sweep, the cuboid selected. */
   private onReveal(value: unknown, source: unknown): void {
     if (source === this.me || typeof value !== "object" || value === null) return;

@@ -299,8 +299,8 @@ export class RegionCanvasView {
     this.abort.abort();
     this.loader.close();
     this.overlay?.close();
-    this.edits.close();
     this.link?.destroy();
+    this.edits.close();
     for (const p of this.pendingAdds.values()) if (p.timer) clearTimeout(p.timer);
     this.pendingAdds.clear();
     for (const off of this.cleanups.splice(0)) off();
@@ -730,7 +730,6 @@ export class RegionCanvasView {
     this.refresh();
   }
 
-  private subscribeBus(): void {
   /** What hover/select publish: `{id, entity}` (the other views also accept a plain id). */
   private busRef(id: string | null): { id: string | null; entity: string | null } {
     return { id, entity: id === null ? null : (this.state.records.get(id)?.entity ?? null) };
@@ -776,6 +775,7 @@ export class RegionCanvasView {
     this.el.querySelector('[data-action="help"]')?.before(button);
   }
 
+  private subscribeBus(): void {
     for (const off of this.busOff.splice(0)) off();
     const key = str(this.model.get("bus_key"));
     this.bus = key ? getBus<{ hover: unknown; select: unknown }>(key) : null;
@@ -802,8 +802,8 @@ export class RegionCanvasView {
       }),
       this.bus.subscribe("select", (value, { source }) => {
         if (source === this.me) return;
-        const rec = typeof id === "string" ? this.state.records.get(id) : undefined;
         const id = hoverRef(value).id;
+        const rec = typeof id === "string" ? this.state.records.get(id) : undefined;
         if (id === null) this.select(null, false);
         else if (rec && this.isShown(rec) && isEditable(rec, this.annotator)) this.select(rec.id, false);
         else {
@@ -1115,8 +1115,8 @@ export class RegionCanvasView {
       hover: this.highlightOf(this.hoverId ?? this.busHoverId),
       selected: this.highlightOf(this.selectedId),
       draft: this.input.draft(this.classMap.get(this.label)?.color ?? "#ffffff"),
-    };
       linked: (this.link?.lit ?? []).map((id) => this.highlightOf(id)).filter((h): h is Highlight => h !== null),
+    };
     const t0 = now();
     drawScene(ctx, scene);
     this.overlay?.draw(ctx, this.view, this.dpr);
