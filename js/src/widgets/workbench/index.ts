@@ -38,14 +38,16 @@ const CSS = `
 .accord-wb-btn { font: inherit; padding: 2px 8px; cursor: pointer; border-radius: 3px;
   border: 1px solid var(--jp-border-color1, #bbb); background: var(--jp-layout-color1, #fff);
   color: inherit; }
-.accord-wb-overlay { position: fixed; inset: 0; z-index: 10000; display: flex;
-  align-items: flex-start; justify-content: center; background: rgba(0, 0, 0, 0.35); padding-top: 6vh; }
+.accord-wb-root { position: relative; }
+.accord-wb-overlay { position: absolute; top: 100%; left: 0; right: 0; z-index: 1000;
+  display: flex; justify-content: center; }
 .accord-wb-overlay[hidden] { display: none; }
-.accord-wb-map { max-width: min(960px, 94vw); max-height: 84vh; overflow: auto; padding: 12px 16px;
+.accord-wb-map { width: min(960px, 100%); max-height: 70vh; overflow: auto; padding: 10px 16px;
   background: var(--jp-layout-color0, #fff); color: var(--jp-ui-font-color1, #222);
-  border-radius: 6px; box-shadow: 0 4px 24px rgba(0, 0, 0, 0.3);
-  font: 12px var(--jp-ui-font-family, sans-serif); }
-.accord-wb-map h3 { margin: 0 0 8px; font-size: 14px; }
+  border: 1px solid var(--jp-border-color1, #bbb); border-radius: 6px;
+  box-shadow: 0 4px 24px rgba(0, 0, 0, 0.3); font: 12px var(--jp-ui-font-family, sans-serif); }
+.accord-wb-maphead { display: flex; align-items: center; gap: 8px; margin-bottom: 8px; }
+.accord-wb-maphead h3 { margin: 0; flex: 1; font-size: 14px; }
 .accord-wb-cols { columns: 2 320px; column-gap: 24px; }
 .accord-wb-section { break-inside: avoid; margin-bottom: 10px; }
 .accord-wb-section h4 { margin: 0 0 4px; font-size: 12px; }
@@ -83,12 +85,14 @@ function isTyping(target: EventTarget | null): boolean {
 function render({ model, el: root }: RenderProps): () => void {
   injectStyle(root.ownerDocument);
   root.dataset.accordWorkbenchKeys = "";
+  root.classList.add("accord-wb-root");
   const title = el("span", { className: "accord-wb-title" });
   const hint = el("span", { className: "accord-wb-hint", attrs: { "data-accord-stage-hint": "" } });
   const button = el("button", { className: "accord-wb-btn", text: "⌨ Keys (?)", title: "Keyboard map of every view (?)", attrs: { type: "button", "data-action": "keys" } });
   const header = el("div", { className: "accord-wb-header" }, [title, hint, el("span", { className: "accord-wb-spacer" }), button]);
   const map = el("div", { className: "accord-wb-map", attrs: { role: "dialog", "aria-label": "Keyboard map" } });
   const overlay = el("div", { className: "accord-wb-overlay", attrs: { hidden: "", "data-accord-keymap": "" } }, [map]);
+  const close = el("button", { className: "accord-wb-btn", text: "×", title: "Close (Esc)", attrs: { type: "button", "data-action": "close-keys" } });
   root.replaceChildren(header, overlay);
 
   const setOpen = (open: boolean): void => {
@@ -101,7 +105,7 @@ function render({ model, el: root }: RenderProps): () => void {
     const h = String(model.get("hint") ?? "");
     hint.textContent = h;
     hint.hidden = h === "";
-    const heading = el("h3", { text: "Keyboard map — click a view first; its keys act on it" });
+    const heading = el("div", { className: "accord-wb-maphead" }, [el("h3", { text: "Keyboard map — click a view first; its keys act on it" }), close]);
     const cols = el(
       "div",
       { className: "accord-wb-cols" },
@@ -120,9 +124,7 @@ function render({ model, el: root }: RenderProps): () => void {
   draw();
 
   button.addEventListener("click", () => setOpen(model.get("shown") !== true));
-  overlay.addEventListener("click", (e) => {
-    if (e.target === overlay) setOpen(false);
-  });
+  close.addEventListener("click", () => setOpen(false));
   const onKey = (e: KeyboardEvent): void => {
     if (isTyping(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.key === "?") setOpen(model.get("shown") !== true);
