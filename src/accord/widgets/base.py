@@ -157,11 +157,11 @@ class SessionWidget(anywidget.AnyWidget):
         """``links.query``: the item's links (with their ends' kinds) and the link types."""
         store = self._session.store
         records = store.records("link", item=self.item)
-        kinds = (
-            {a["id"]: a["kind"] for a in store.records("annotation", item=self.item)}
-            if records
-            else {}
-        )
+        ends = {r[end] for r in records for end in ("source", "target")}
+        if len(ends) > 2000:  # many links: one scan of the item's annotations
+            kinds = {a["id"]: a["kind"] for a in store.records("annotation", item=self.item)}
+        else:  # the usual case: a primary-key lookup per end
+            kinds = {i: a["kind"] for i in ends if (a := store.get("annotation", i)) is not None}
         links = [
             {
                 **rec,
