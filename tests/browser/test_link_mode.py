@@ -374,3 +374,106 @@ def test_link_a_span_to_a_face_box_and_a_segment_across_widgets(lab: Lab) -> Non
         _wait_data(page, root, "linkMode", "")
     assert chooser.is_hidden()
     assert lab.value("len(s.links)") == 2
+
+
+CLOUD_TAXONOMY = """
+name: link-mode-cloud
+version: 1
+classes:
+  - name: car
+    color: "#1f77b4"
+    geometries: {pointcloud: [cuboid], video: [box]}
+  - name: person
+    color: "#ff7f0e"
+    geometries: {pointcloud: [cuboid], video: [box]}
+link_types:
+  - {name: depicts, sources: [box], targets: [cuboid]}
+  - {name: same_as, symmetric: true}
+"""
+
+
+def test_link_a_box_to_a_cuboid_between_a_canvas_and_the_cloud_viewer(lab: Lab) -> None:
+    store = f"link-cloud-{uuid.uuid4().hex[:8]}.accord"
+    setup = f"""
+import accord as ac
+from accord import samples
+scene = samples.scene()
+s = ac.Session("{store}", taxonomy=ac.Taxonomy.from_yaml('''{CLOUD_TAXONOMY}'''), annotator="ana")
+s.add_item("street", video=scene.video, lidar=scene.lidar, calibration=scene.calibration)
+truth = scene.truth['lidar']['sweeps'][10]
+frame = truth['matched_frame']
+car_truth = next(o for o in truth['objects'] if o['label'] == 'car')
+car = s.annotate('street', 'lidar', 'car', kind='cuboid', geometry=car_truth['lidar'], frame=10)
+x1, y1, x2, y2 = car_truth['box2d']
+box = s.annotate('street', 'video', 'car', ac.Box(x1, y1, x2 - x1, y2 - y1), frame=frame)
+print("ok")
+"""
+    assert lab.run(setup) == "ok"
+    car, box = lab.value("[car, box]")
+    g = lab.value("s.annotations.loc[box, 'geometry']")
+    lab.run("rc = ac.widgets.RegionCanvas(s, 'street', 'video', frame=frame, tool='select')\nrc")
+    canvas = lab.output_locator().locator(".accord-region-canvas").first
+    page = lab.page
+    page.wait_for_function("(el) => el.dataset.ready === 'true'", arg=canvas.element_handle())
+    lab.run(
+        "cv = ac.widgets.CloudViewer(s, 'street', 'lidar', sweep=10, view='top',"
+        " follow_clock=False)\ncv"
+    )
+    cloud = lab.output_locator().locator(".accord-cloud-viewer").first
+    cloud.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "(el) => el.dataset.ready === 'true' && el.dataset.cuboids === '1'",
+        arg=cloud.element_handle(),
+        timeout=60_000,
+    )
+    model_id = cloud.evaluate("el => el.dataset.modelId")
+
+    def box_centre() -> tuple[float, float]:
+        cnv = canvas.locator("canvas.accord-canvas")
+        cnv.scroll_into_view_if_needed()
+        b = cnv.bounding_box()
+        assert b is not None
+        zoom, px, py = (float(_data(canvas, k)) for k in ("zoom", "panX", "panY"))
+        return b["x"] + px + zoom * (g["x"] + g["w"] / 2), b["y"] + py + zoom * (
+            g["y"] + g["h"] / 2
+        )
+
+    def cuboid_centre() -> tuple[float, float]:
+        cloud.locator("canvas").first.scroll_into_view_if_needed()
+        return tuple(
+            page.evaluate("([id, c]) => window.accordCloud[id].handles(c).center", [model_id, car])
+        )
+
+    # box on the canvas → L → click the cuboid in the 3-D view → "depicts" in the canvas's chooser
+    page.mouse.click(*box_centre())
+    _wait_data(page, canvas, "selected", box)
+    page.keyboard.press("L")
+    _wait_data(page, cloud, "linkSource", box)
+    assert _data(cloud, "linkMode") == "target"
+    page.mouse.click(*cuboid_centre())
+    chooser = canvas.locator(".accord-link-chooser")
+    chooser.wait_for(state="visible")
+    assert chooser.locator("[data-link-type]").all_inner_texts() == ["depicts", "same_as"]
+    chooser.locator('[data-link-type="depicts"]').click()
+    lab.wait_value("len(s.links)", 1)
+    assert _links(lab) == [[box, car, "depicts"]]
+    _wait_data(page, cloud, "linkMode", "")
+    assert _data(cloud, "selected") == ""  # the pick did not select the cuboid
+
+    # hovering one end lights up the other in the other widget
+    page.mouse.move(*cuboid_centre())
+    _wait_data(page, canvas, "linkLit", box)
+    page.mouse.move(5, 5)
+    page.mouse.move(*box_centre())
+    _wait_data(page, cloud, "linkLit", car)
+
+    # from the cuboid: select it, L, then Escape
+    page.mouse.click(*cuboid_centre())
+    _wait_data(page, cloud, "selected", car)
+    page.keyboard.press("L")
+    _wait_data(page, canvas, "linkSource", car)
+    assert _data(cloud, "linkMode") == "source"
+    page.keyboard.press("Escape")
+    _wait_data(page, canvas, "linkMode", "")
+    _wait_data(page, cloud, "linkMode", "")
+    assert lab.value("len(s.links)") == 1
