@@ -6,6 +6,7 @@ is linked to a face box and to a speech segment with the mouse and keys, the lin
 in ``s.links``, hovering one end lights up the other ends in the other widgets (read
 from the widgets' ``data-link-lit`` hooks, computed in the page from its link index),
 a link type the taxonomy does not allow is refused with a message, and Escape cancels.
+A second browser test links a 2-D box to a cuboid between a RegionCanvas and a CloudViewer.
 
 The first tests are kernel side (no browser): ``links.query`` and the link commands
 every SessionWidget now accepts.
