@@ -205,6 +205,7 @@ def labelled(store_path: Path, taxonomy: ac.Taxonomy):
         "span": bob.annotate("clip", "transcript", "speech", ac.TextSpan(0, 5), kind="text_span"),
     }
     bob.new_entity([ids["box"], ids["cuboid"]], label="car")
+    ids["link"] = bob.link(ids["span"], ids["box"], "speaks")
     yield bob, ids
     bob.close()
 
@@ -215,7 +216,9 @@ def _seen(wb: Workbench) -> set[str]:
     seen = {r["id"] for r in Page(wb.canvas).ask("annotations.query", frame=0)["annotations"]}
     seen |= {r["id"] for r in Page(wb.viewer).ask("annotations.query")["annotations"]}
     seen |= {r["id"] for r in Page(wb.player).ask("segments.query")["segments"]}
-    seen |= {r["id"] for r in Page(wb.texts["transcript"]).ask("annotations.query")["annotations"]}
+    text = Page(wb.texts["transcript"])
+    seen |= {r["id"] for r in text.ask("annotations.query")["annotations"]}
+    seen |= {r["id"] for r in text.ask("links.query")["links"]}
     return seen
 
 
