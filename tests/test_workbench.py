@@ -280,3 +280,16 @@ def test_hide_others_on_a_single_widget(labelled, store_path, taxonomy) -> None:
     assert Page(canvas).ask("annotations.query", frame=0)["annotations"] == []
     canvas.close()
     ana.close()
+
+
+def test_a_view_that_fails_leaves_none_open(session: ac.Session, monkeypatch) -> None:
+    session.apply(media_free_item("clip"))
+    before = len(session._subs)
+
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise ValidationError("CloudViewer", "a readable sweep", "a broken file")
+
+    monkeypatch.setattr("accord.widgets.workbench.CloudViewer", broken)
+    with pytest.raises(ValidationError, match="broken file"):
+        Workbench(session, "clip")
+    assert len(session._subs) == before  # the Player and the canvas built first were closed

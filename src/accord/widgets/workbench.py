@@ -152,21 +152,16 @@ class Workbench(widgets.VBox):
             raise ValidationError("Workbench(camera)", f"a video or image stream {visual}", camera)
 
         self.player: Player | None = None
-        if any(st.modality in (*PLAYABLE_MODALITIES, "text") for st in streams.values()):
-            self.player = Player(session, item, height=300)
         self.canvas: RegionCanvas | None = None
-        if camera is not None and _shape_classes(session, streams[camera].modality):
-            self.canvas = RegionCanvas(session, item, camera, height=420, tool="box")
-        clouds = [n for n, st in streams.items() if st.modality == "pointcloud"]
         self.viewer: CloudViewer | None = None
-        if clouds and cuboid_classes(session):
-            self.viewer = CloudViewer(session, item, clouds[0], height=420)
         self.texts: dict[str, TextAnnotator] = {}
-        if _text_classes(session, "text_span") or _text_classes(session, "tag"):
-            for name, st in streams.items():
-                if st.modality == "text":
-                    self.texts[name] = TextAnnotator(session, item, name, height=260)
-        self.entities: SessionWidget | None = _entity_panel(session, item)
+        self.entities: SessionWidget | None = None
+        try:
+            self._build_views(camera)
+        except BaseException:
+            for view in self.views:  # a view that failed to build leaves none open
+                view.close()
+            raise
 
         for view in self.views:
             if isinstance(view, SessionWidget):
@@ -193,6 +188,7 @@ class Workbench(widgets.VBox):
         rows += self._grid([self.canvas, self.viewer])
         rows += self._grid([self._text_box(), self.entities])
         if len(rows) == 1:
+            self.header.close()
             raise ValidationError(
                 "Workbench(item)", "an item with a stream some view shows", sorted(streams)
             )
@@ -201,6 +197,22 @@ class Workbench(widgets.VBox):
             layout=widgets.Layout(width=width or "100%", max_width="100%", grid_gap="6px"),
         )
         self.add_class("accord-workbench")
+
+    def _build_views(self, camera: str | None) -> None:
+        session, item = self._session, self.item
+        streams = session.item(item).streams
+        if any(st.modality in (*PLAYABLE_MODALITIES, "text") for st in streams.values()):
+            self.player = Player(session, item, height=300)
+        if camera is not None and _shape_classes(session, streams[camera].modality):
+            self.canvas = RegionCanvas(session, item, camera, height=420, tool="box")
+        clouds = [n for n, st in streams.items() if st.modality == "pointcloud"]
+        if clouds and cuboid_classes(session):
+            self.viewer = CloudViewer(session, item, clouds[0], height=420)
+        if _text_classes(session, "text_span") or _text_classes(session, "tag"):
+            for name, st in streams.items():
+                if st.modality == "text":
+                    self.texts[name] = TextAnnotator(session, item, name, height=260)
+        self.entities = _entity_panel(session, item)
 
     # -- layout -------------------------------------------------------------------------
     def _grid(self, cells: list[widgets.Widget | None]) -> list[widgets.Widget]:
