@@ -47,7 +47,7 @@ link_types:
   - {name: same_as, sources: [cuboid, box], targets: [box, cuboid], symmetric: true}
   - {name: describes, sources: [text_span], targets: [box, cuboid, time_segment]}
 ''')
-s = ac.Session(STORE, taxonomy=tax, annotator="ana", stage=2)
+s = ac.Session(STORE, taxonomy=tax, annotator="ana", stage=STAGE)
 s.add_item("street-001", video=scene.video, audio=scene.audio, transcript=scene.transcript,
            lidar=scene.lidar, calibration=scene.calibration)
 sweep = truth["lidar"]["sweeps"][40]
@@ -81,7 +81,7 @@ print("ok")
 """
 
 
-def workbench(out: Path, width: int = 1100) -> Path:
+def workbench(out: Path, width: int = 1100, stage: int = 2) -> Path:
     """Save a screenshot of ``ac.Workbench(s, "street-001")`` to ``out``."""
     from playwright.sync_api import sync_playwright
 
@@ -98,7 +98,8 @@ def workbench(out: Path, width: int = 1100) -> Path:
                 context.set_default_timeout(60_000)
                 lab = Lab(server, context, f"shots-{uuid.uuid4().hex[:6]}.ipynb").open()
                 store = server.root_dir / "shots.accord"
-                lab.run(SETUP.replace("STORE", repr(str(store))), timeout=180)
+                setup = SETUP.replace("STORE", repr(str(store))).replace("STAGE", str(stage))
+                lab.run(setup, timeout=180)
                 lab.run(
                     f"wb = ac.Workbench(s, 'street-001', width='{width}px')\nwb",
                     timeout=120,
@@ -146,8 +147,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "_static" / "workbench.png")
     parser.add_argument("--width", type=int, default=1100, help="Workbench width in CSS px")
+    parser.add_argument("--stage", type=int, default=2, choices=(1, 2), help="the session's stage")
     args = parser.parse_args(argv)
-    print(workbench(args.out, args.width))
+    print(workbench(args.out, args.width, args.stage))
 
 
 if __name__ == "__main__":
