@@ -273,6 +273,10 @@ def test_projected_boxes_for_a_region_canvas_match_the_ground_truth(scene, sampl
     assert linked["linked"] == [box] and linked["entity"] == ent
     assert not page.ask("projections.get", frame="x")["ok"]
     assert page.ask("projections.get", frame=frame + 1)["result"]["boxes"]  # nearest sweep
+    # a stage-1 view labels the camera on its own: no LiDAR labels projected into it
+    canvas.hide_others = True
+    hidden = page.ask("projections.get", frame=frame)["result"]
+    assert hidden["boxes"] == [] and hidden["hidden"] == "stage 1"
 
 
 def test_selected_is_checked_and_opens_its_sweep(scene) -> None:

@@ -119,7 +119,20 @@ class RegionCanvas(SessionWidget):
         self.query("frame.at", self._query_frame_at)
         from accord.widgets.cloud_viewer import projection_query  # projected cuboids (overlay.ts)
 
-        self.query("projections.get", projection_query(session, item, stream))
+        self._projections = projection_query(session, item, stream)
+        self.query("projections.get", self._query_projections)
+
+    def _query_projections(
+        self, content: Mapping[str, Any], buffers: list[bytes]
+    ) -> tuple[Any, list[bytes]]:
+        """Projected cuboids of the frame; none in a stage-1 view.
+
+        Stage 1 labels each modality on its own, so a camera view does not show
+        the LiDAR labels (``hide_others`` marks such a view, see ``SessionWidget``).
+        """
+        if self.hide_others:
+            return {"frame": content.get("frame"), "boxes": [], "hidden": "stage 1"}, []
+        return self._projections(content, buffers)
 
     @traitlets.validate("frame")
     def _valid_frame(self, proposal: dict[str, Any]) -> int | None:
