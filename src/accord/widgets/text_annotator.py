@@ -19,7 +19,7 @@ import traitlets
 from accord.errors import NotFoundError, PermissionDeniedError, ValidationError
 from accord.model.text import grapheme_boundaries, normalize_span, segments, span_times
 from accord.session import Result, Session
-from accord.widgets.base import STATIC, SessionWidget
+from accord.widgets.base import STATIC, SessionWidget, link_types_of
 
 __all__ = ["TEXT_KINDS", "TextAnnotator"]
 
@@ -309,14 +309,7 @@ def _classes_for(session: Session, kind: str) -> list[dict[str, Any]]:
 
 def _link_types(session: Session) -> list[dict[str, Any]]:
     """Every link type, with whether it allows text_span → text_span (the page's chooser)."""
-    return [
-        {
-            "name": lt.name,
-            "sources": list(lt.sources),
-            "targets": list(lt.targets),
-            "symmetric": lt.symmetric,
-            "description": lt.description,
-            "spans": lt.allows("text_span", "text_span"),
-        }
-        for lt in session.taxonomy.link_types.values()
-    ]
+    allowed = {
+        lt.name: lt.allows("text_span", "text_span") for lt in session.taxonomy.link_types.values()
+    }
+    return [{**t, "spans": allowed[t["name"]]} for t in link_types_of(session)]
