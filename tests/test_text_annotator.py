@@ -230,3 +230,24 @@ def test_others_edits_reach_the_page(s: ac.Session) -> None:
     r = page.ask("annotation.delete", id=bob_span, revision=rec["revision"])
     assert not r["ok"] and r["error"]["error"] == "PermissionDeniedError"
     bob.close()
+
+
+def test_links_reach_the_page_with_their_ends_named(s: ac.Session) -> None:
+    """links.query and pushed link events carry each end's kind, label and stream."""
+    w = TextAnnotator(s, "talk")
+    page = Page(w)
+    a = s.annotate("talk", "transcript", "speech", ac.TextSpan(0, 5))
+    b = s.annotate("talk", "transcript", "speech", ac.TextSpan(16, 23))
+    link = s.link(a, b, "refers_to")
+    (pushed,) = [e["record"] for e in page.events() if e["target"] == "link"]
+    reply = page.ask("links.query")
+    (queried,) = reply["result"]["links"]
+    for rec in (pushed, queried):
+        assert rec["id"] == link
+        assert (rec["source_kind"], rec["source_label"], rec["source_stream"]) == (
+            "text_span",
+            "speech",
+            "transcript",
+        )
+        assert (rec["target_kind"], rec["target_label"]) == ("text_span", "speech")
+    w.close()

@@ -136,3 +136,19 @@ describe("link types", () => {
     expect(any!.spans).toBe(true);
   });
 });
+
+describe("far ends of relations", () => {
+  it("names an end in another view by label, kind and stream, else by id", async () => {
+    const { farEndText, parseLink } = await import("../src/widgets/text_annotator/model.js");
+    const l = parseLink({
+      id: "l1", source: "a1", target: "b1", type: "describes", annotator: "ana", revision: 1,
+      source_kind: "text_span", source_label: "mention", source_stream: "transcript",
+      target_kind: "box", target_label: "car", target_stream: "video",
+    });
+    expect(l).not.toBeNull();
+    expect(farEndText("b1", l!.ends?.["b1"])).toBe("(car box on video)");
+    expect(farEndText("a1", l!.ends?.["a1"])).toBe("(mention text span on transcript)");
+    const bare = parseLink({ id: "l2", source: "a1", target: "b2", type: "x" });
+    expect(farEndText("b2", bare!.ends?.["b2"])).toBe("(b2, another view)");
+  });
+});

@@ -157,19 +157,12 @@ class SessionWidget(anywidget.AnyWidget):
         """``links.query``: the item's links (with their ends' kinds) and the link types."""
         store = self._session.store
         records = store.records("link", item=self.item)
-        ends = {r[end] for r in records for end in ("source", "target")}
-        if len(ends) > 2000:  # many links: one scan of the item's annotations
-            kinds = {a["id"]: a["kind"] for a in store.records("annotation", item=self.item)}
+        ids = {r[end] for r in records for end in ("source", "target")}
+        if len(ids) > 2000:  # many links: one scan of the item's annotations
+            found = {a["id"]: a for a in store.records("annotation", item=self.item)}
         else:  # the usual case: a primary-key lookup per end
-            kinds = {i: a["kind"] for i in ends if (a := store.get("annotation", i)) is not None}
-        links = [
-            {
-                **rec,
-                "source_kind": kinds.get(rec["source"]),
-                "target_kind": kinds.get(rec["target"]),
-            }
-            for rec in records
-        ]
+            found = {i: a for i in ids if (a := store.get("annotation", i)) is not None}
+        links = [{**rec, **_link_ends(rec, found)} for rec in records]
         return {"links": links, "link_types": link_types_of(self._session)}, []
 
     # -- stage 1: others' labels stay in the kernel --------------------------------
@@ -213,7 +206,7 @@ class SessionWidget(anywidget.AnyWidget):
     # -- kernel → page ----------------------------------------------------------
     def _on_result(self, result: Result) -> None:
         events = [
-            {"op": e.op, "id": e.id, "target": e.target, "record": e.after}
+            {"op": e.op, "id": e.id, "target": e.target, "record": self._pushed(e.target, e.after)}
             for e in result.events
             if e.item == self.item
             and not (self.hide_others and not self._is_own(e.after if e.after else e.before))
@@ -224,9 +217,31 @@ class SessionWidget(anywidget.AnyWidget):
                 {"type": "event", "events": events, "seq": seq, "command": result.command.type}
             )
 
+    def _pushed(self, target: str, record: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A record as pushed to the page: links carry their ends' kind, label and stream."""
+        if target != "link" or record is None:
+            return record
+        store = self._session.store
+        found = {
+            i: a
+            for i in (record["source"], record["target"])
+            if (a := store.get("annotation", i)) is not None
+        }
+        return {**record, **_link_ends(record, found)}
+
     def close(self) -> None:
         unsubscribe = getattr(self, "_unsubscribe", None)
         if unsubscribe is not None:
             unsubscribe()
             self._unsubscribe = None
         super().close()
+
+
+def _link_ends(link: Mapping[str, Any], annotations: Mapping[str, Mapping[str, Any]]) -> dict:
+    """Kind, label and stream of a link's two ends (None for an end that is gone)."""
+    out: dict[str, Any] = {}
+    for end in ("source", "target"):
+        a = annotations.get(link[end])
+        for key in ("kind", "label", "stream"):
+            out[f"{end}_{key}"] = None if a is None else a[key]
+    return out

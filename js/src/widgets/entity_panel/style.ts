@@ -23,7 +23,7 @@ const CSS = `
 .accord-ep-empty { padding: 8px; color: var(--jp-ui-font-color2, #666); }
 .accord-ep-entity { border-bottom: 1px solid var(--jp-border-color2, #e0e0e0); }
 .accord-ep-row, .accord-ep-member {
-  display: flex; gap: 6px; align-items: center; padding: 2px 6px; white-space: nowrap;
+  display: flex; flex-wrap: wrap; gap: 2px 6px; align-items: center; padding: 2px 6px; white-space: nowrap;
 }
 .accord-ep-row > *, .accord-ep-member > * { flex: 0 0 auto; }
 .accord-ep-row .accord-ep-name { flex: 1 1 auto; min-width: 4em; overflow: hidden; text-overflow: ellipsis; font-weight: 600; }

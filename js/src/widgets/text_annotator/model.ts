@@ -23,6 +23,14 @@ export interface LinkRecord {
   type: string;
   annotator: string | null;
   revision: number | null;
+  /** What the kernel says of each end (kind, label, stream), for ends shown in other views. */
+  ends?: Record<string, LinkEndInfo>;
+}
+
+export interface LinkEndInfo {
+  kind: string | null;
+  label: string | null;
+  stream: string | null;
 }
 
 export interface Segment {
@@ -77,7 +85,27 @@ export function parseLink(raw: unknown): LinkRecord | null {
   if (!isObj(raw) || typeof raw.id !== "string") return null;
   const { source, target, type } = raw;
   if (typeof source !== "string" || typeof target !== "string" || typeof type !== "string") return null;
-  return { id: raw.id, source, target, type, annotator: strOrNull(raw.annotator), revision: num(raw.revision) };
+  const end = (prefix: string): LinkEndInfo => ({
+    kind: strOrNull(raw[`${prefix}_kind`]),
+    label: strOrNull(raw[`${prefix}_label`]),
+    stream: strOrNull(raw[`${prefix}_stream`]),
+  });
+  return {
+    id: raw.id,
+    source,
+    target,
+    type,
+    annotator: strOrNull(raw.annotator),
+    revision: num(raw.revision),
+    ends: { [source]: end("source"), [target]: end("target") },
+  };
+}
+
+/** How a link end shown in another view is named in the relations list (text). */
+export function farEndText(id: string, info: LinkEndInfo | undefined): string {
+  if (!info || (info.label === null && info.kind === null)) return `(${id}, another view)`;
+  const what = [info.label, info.kind?.replace("_", " ")].filter((x) => x).join(" ");
+  return info.stream ? `(${what} on ${info.stream})` : `(${what})`;
 }
 
 export function parseSegments(raw: unknown): Segment[] {

@@ -25,6 +25,7 @@ import {
   applyQuery,
   assignLevels,
   EMPTY,
+  farEndText,
   formatTime,
   parseLinkTypes,
   parseSegments,
@@ -781,7 +782,7 @@ export class TextAnnotatorView {
       const end = (id: string): HTMLElement =>
         el("span", {
           className: "accord-ta-rel-end",
-          text: this.state.records.has(id) ? quote(this.spanText(id), 24) : `(${id}, another view)`,
+          text: this.state.records.has(id) ? quote(this.spanText(id), 24) : farEndText(id, l.ends?.[id]),
         });
       const row = el("div", { className: "accord-ta-rel", attrs: { "data-link": l.id, "data-link-type": l.type } }, [
         end(l.source),
