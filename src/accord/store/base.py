@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["TARGETS", "Change", "CommandRecord", "Event", "Store"]
+__all__ = ["TARGETS", "Change", "CommandRecord", "Event", "Store", "events_query"]
 
 #: Kinds of record a change can touch.
 TARGETS: tuple[str, ...] = (
@@ -94,6 +94,28 @@ class CommandRecord:
     kind: str  # "do" | "undo" | "redo" | "admin"
     undoes: int | None
     events: tuple[Event, ...] = field(default_factory=tuple)
+
+
+def events_query(
+    columns: str,
+    placeholder: str,
+    *,
+    target: str | None,
+    id: str | None,
+    since: int,
+    item: str | None,
+    limit: int | None,
+) -> tuple[str, list[Any]]:
+    """The SQL and parameters of :meth:`Store.events` (``placeholder``: ``?`` or ``%s``)."""
+    clauses, params = [f"seq > {placeholder}"], [since]
+    for column, value in (("target", target), ("record_id", id), ("item", item)):
+        if value is not None:
+            clauses.append(f"{column} = {placeholder}")
+            params.append(value)
+    sql = f"SELECT {columns} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return sql, params
 
 
 class Store(ABC):

@@ -83,7 +83,7 @@ from accord.errors import (
     StoreError,
     ValidationError,
 )
-from accord.store.base import TARGETS, Change, CommandRecord, Event, Store
+from accord.store.base import TARGETS, Change, CommandRecord, Event, Store, events_query
 from accord.store.schema import TABLES, TableSpec
 
 try:
@@ -1013,19 +1013,9 @@ class PostgresStore(Store):
         item: str | None = None,
         limit: int | None = None,
     ) -> list[Event]:
-        clauses, params = ["seq > %s"], [since]
-        if target is not None:
-            clauses.append("target = %s")
-            params.append(target)
-        if id is not None:
-            clauses.append("record_id = %s")
-            params.append(id)
-        if item is not None:
-            clauses.append("item = %s")
-            params.append(item)
-        sql = f"SELECT {_EVENT_COLS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        sql, params = events_query(
+            _EVENT_COLS, "%s", target=target, id=id, since=since, item=item, limit=limit
+        )
         return self._events_from_rows(self._query(sql, params))
 
     def last_seq(self) -> int:

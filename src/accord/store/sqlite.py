@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 
 from accord.errors import ConflictError, NotFoundError, StoreError
-from accord.store.base import TARGETS, Change, CommandRecord, Event, Store
+from accord.store.base import TARGETS, Change, CommandRecord, Event, Store, events_query
 from accord.store.schema import TABLES, TableSpec
 
 __all__ = ["SQLiteStore"]
@@ -364,19 +364,9 @@ class SQLiteStore(Store):
         item: str | None = None,
         limit: int | None = None,
     ) -> list[Event]:
-        clauses, params = ["seq > ?"], [since]
-        if target is not None:
-            clauses.append("target = ?")
-            params.append(target)
-        if id is not None:
-            clauses.append("record_id = ?")
-            params.append(id)
-        if item is not None:
-            clauses.append("item = ?")
-            params.append(item)
-        sql = f"SELECT {self._EVENT_COLS} FROM events WHERE {' AND '.join(clauses)} ORDER BY seq"
-        if limit is not None:
-            sql += f" LIMIT {int(limit)}"
+        sql, params = events_query(
+            self._EVENT_COLS, "?", target=target, id=id, since=since, item=item, limit=limit
+        )
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return self._events_from_rows(rows)
