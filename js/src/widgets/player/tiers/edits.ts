@@ -4,8 +4,11 @@
  * the page last saw; a later edit of the same segment waits (merged) until
  * the reply and the event with the new revision arrived. While an edit is
  * unsettled its times are kept as a preview so the segment does not jump back
- * between mouse-up and the event; a refused edit drops the preview.
+ * between mouse-up and the event; a refused edit drops the preview. The
+ * queueing itself is the runtime's EditQueue.
  */
+
+import { EVENT_WAIT_MS, EditQueue, type EditFields } from "../../../runtime/edits.js";
 
 export interface SegmentEdit {
   start?: number;
@@ -23,120 +26,59 @@ export interface EditSink {
   changed(): void;
 }
 
-interface Entry {
-  id: string;
-  inflight: boolean;
-  awaitingEvent: boolean;
-  sentRevision: number | null;
-  queued: SegmentEdit | null;
-  preview: { start: number; end: number } | null;
-  timer: ReturnType<typeof setTimeout> | null;
-}
+type Times = { start: number; end: number };
 
-export const EVENT_WAIT_MS = 1500;
 
+/** The runtime's {@link EditQueue} for segment times, speaking in {@link SegmentEdit}s. */
 export class SegmentEdits {
-  private readonly entries = new Map<string, Entry>();
-  private closed = false;
+  private readonly queue: EditQueue<Times>;
 
-  constructor(
-    private readonly sink: EditSink,
-    private readonly eventWaitMs = EVENT_WAIT_MS,
-  ) {}
+  constructor(sink: EditSink, eventWaitMs = EVENT_WAIT_MS) {
+    this.queue = new EditQueue<Times>(
+      {
+        revisionOf: (id) => sink.revisionOf(id),
+        // revisionOf never answers null here, so a sent revision is a number
+        send: (id, revision, fields) => sink.send(id, revision as number, segmentEdit(fields)),
+        changed: () => sink.changed(),
+      },
+      eventWaitMs,
+    );
+  }
 
   /** Times to draw instead of the stored ones while an edit is unsettled. */
-  preview(id: string): { start: number; end: number } | null {
-    return this.entries.get(id)?.preview ?? null;
+  preview(id: string): Times | null {
+    return this.queue.preview(id);
   }
 
   busy(id: string): boolean {
-    return this.entries.has(id);
+    return this.queue.busy(id);
   }
 
   /** Apply `edit` to segment `id` (times need both start and end). */
   submit(id: string, edit: SegmentEdit): void {
-    if (this.closed) return;
-    let e = this.entries.get(id);
-    if (!e) {
-      e = { id, inflight: false, awaitingEvent: false, sentRevision: null, queued: null, preview: null, timer: null };
-      this.entries.set(id, e);
-    }
-    if (edit.start !== undefined && edit.end !== undefined) e.preview = { start: edit.start, end: edit.end };
-    if (e.inflight || e.awaitingEvent) {
-      e.queued = { ...(e.queued ?? {}), ...edit };
-      this.sink.changed();
-      return;
-    }
-    void this.dispatch(e, edit);
+    const fields: EditFields<Times> = {};
+    if (edit.start !== undefined && edit.end !== undefined) fields.geometry = { start: edit.start, end: edit.end };
+    if (edit.label !== undefined) fields.label = edit.label;
+    if (edit.attributes !== undefined) fields.attributes = edit.attributes;
+    this.queue.submit(id, fields);
   }
 
   /** Call after events changed records: settles edits whose new revision arrived. */
   recordsChanged(): void {
-    for (const e of [...this.entries.values()]) {
-      const rev = this.sink.revisionOf(e.id);
-      if (rev === undefined && !e.inflight) {
-        this.drop(e);
-        continue;
-      }
-      if (e.awaitingEvent && rev !== e.sentRevision) this.settle(e);
-    }
+    this.queue.recordsChanged();
   }
 
   close(): void {
-    this.closed = true;
-    for (const e of this.entries.values()) if (e.timer) clearTimeout(e.timer);
-    this.entries.clear();
+    this.queue.close();
   }
+}
 
-  private async dispatch(e: Entry, edit: SegmentEdit): Promise<void> {
-    const revision = this.sink.revisionOf(e.id);
-    if (revision === undefined) {
-      this.drop(e);
-      return;
-    }
-    e.inflight = true;
-    e.sentRevision = revision;
-    this.sink.changed();
-    let ok = false;
-    try {
-      ok = await this.sink.send(e.id, revision, edit);
-    } catch {
-      ok = false;
-    }
-    e.inflight = false;
-    if (this.closed || this.entries.get(e.id) !== e) return;
-    if (!ok) {
-      this.drop(e);
-      return;
-    }
-    if (this.sink.revisionOf(e.id) !== revision) {
-      this.settle(e);
-      return;
-    }
-    e.awaitingEvent = true;
-    e.timer = setTimeout(() => this.settle(e), this.eventWaitMs);
-  }
-
-  private settle(e: Entry): void {
-    if (e.timer) clearTimeout(e.timer);
-    e.timer = null;
-    e.awaitingEvent = false;
-    if (this.entries.get(e.id) !== e) return;
-    const next = e.queued;
-    if (next) {
-      e.queued = null;
-      void this.dispatch(e, next);
-      return;
-    }
-    this.entries.delete(e.id);
-    this.sink.changed();
-  }
-
-  private drop(e: Entry): void {
-    if (e.timer) clearTimeout(e.timer);
-    if (this.entries.get(e.id) === e) this.entries.delete(e.id);
-    this.sink.changed();
-  }
+function segmentEdit(fields: EditFields<Times>): SegmentEdit {
+  const edit: SegmentEdit = {};
+  if (fields.geometry) Object.assign(edit, fields.geometry);
+  if (fields.label !== undefined) edit.label = fields.label;
+  if (fields.attributes !== undefined) edit.attributes = fields.attributes;
+  return edit;
 }
 
 /** The `annotation.update` payload of an edit. */
