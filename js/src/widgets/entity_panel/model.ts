@@ -4,6 +4,8 @@
  * No DOM here (tested with vitest in node).
  */
 
+import { clockText } from "../../runtime/time.js";
+
 /** One member annotation of an entity, in this item. */
 export interface Member {
   id: string;
@@ -188,15 +190,7 @@ export function revealOf(member: Member, item: string): Reveal {
 
 /** `m:ss.mmm` (or `h:mm:ss.mmm`) of item seconds; "—" for null. */
 export function formatTime(t: number | null): string {
-  if (t === null || !Number.isFinite(t)) return "—";
-  const sign = t < 0 ? "-" : "";
-  const ms = Math.round(Math.abs(t) * 1000);
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = Math.floor((ms % 60_000) / 1000);
-  const frac = String(ms % 1000).padStart(3, "0");
-  const ss = String(s).padStart(2, "0");
-  return h > 0 ? `${sign}${h}:${String(m).padStart(2, "0")}:${ss}.${frac}` : `${sign}${m}:${ss}.${frac}`;
+  return t === null ? "—" : (clockText(t) ?? "—");
 }
 
 /** An entity's time span: "0:01.000–0:02.500", one time, or "—". */

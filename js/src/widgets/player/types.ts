@@ -4,6 +4,7 @@
  */
 
 import type { SegmentClass, StreamClock, StreamInfo } from "./contracts.js";
+import { clockText } from "../../runtime/time.js";
 
 /** A stream as the Player's `stream_infos` trait describes it. */
 export interface PlayerStream extends StreamInfo {
@@ -85,16 +86,7 @@ export function parseClasses(value: unknown): SegmentClass[] {
 
 /** `m:ss.mmm` (or `h:mm:ss.mmm`) for item seconds. */
 export function formatTime(t: number): string {
-  if (!Number.isFinite(t)) return "–";
-  const sign = t < 0 ? "-" : "";
-  let ms = Math.round(Math.abs(t) * 1000);
-  const h = Math.floor(ms / 3_600_000);
-  ms -= h * 3_600_000;
-  const m = Math.floor(ms / 60_000);
-  ms -= m * 60_000;
-  const s = ms / 1000;
-  const ss = s.toFixed(3).padStart(6, "0");
-  return h > 0 ? `${sign}${h}:${String(m).padStart(2, "0")}:${ss}` : `${sign}${m}:${ss}`;
+  return clockText(t) ?? "–";
 }
 
 /** Parse `1:02.5`, `62.5`, `1:00:02` into seconds (null when not a time). */

@@ -8,6 +8,7 @@
  */
 
 import { parseRecord, type AnnotationRecord } from "../region_canvas/types.js";
+import { clockText } from "../../runtime/time.js";
 
 /** A text_span or tag record, with its code-point range (null for tags). */
 export interface TextRecord extends AnnotationRecord {
@@ -264,13 +265,5 @@ export function pieces(from: number, to: number, spans: readonly PlacedSpan[]): 
 
 /** `m:ss.mmm` (or `h:mm:ss.mmm`) for a time in seconds; "" for null. */
 export function formatTime(t: number | null): string {
-  if (t === null || !Number.isFinite(t)) return "";
-  const sign = t < 0 ? "-" : "";
-  const ms = Math.round(Math.abs(t) * 1000);
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.floor((ms % 3_600_000) / 60_000);
-  const s = Math.floor((ms % 60_000) / 1000);
-  const frac = String(ms % 1000).padStart(3, "0");
-  const ss = String(s).padStart(2, "0");
-  return h > 0 ? `${sign}${h}:${String(m).padStart(2, "0")}:${ss}.${frac}` : `${sign}${m}:${ss}.${frac}`;
+  return t === null ? "" : (clockText(t) ?? "");
 }

@@ -5,6 +5,7 @@
  */
 
 import type { StreamClock, TimeView } from "../contracts.js";
+import { clockText } from "../../../runtime/time.js";
 
 /** Item seconds of a stream time: `offset + rate * t`. */
 export function toItem(clock: StreamClock, streamTime: number): number {
@@ -41,17 +42,7 @@ export function streamSecondsPerPixel(view: Pick<TimeView, "secondsPerPixel">, c
  * millisecond; non-finite values give "–".
  */
 export function formatTime(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "–";
-  const sign = seconds < 0 ? "-" : "";
-  let ms = Math.round(Math.abs(seconds) * 1000);
-  const h = Math.floor(ms / 3_600_000);
-  ms -= h * 3_600_000;
-  const m = Math.floor(ms / 60_000);
-  ms -= m * 60_000;
-  const s = Math.floor(ms / 1000);
-  ms -= s * 1000;
-  const two = (n: number): string => String(n).padStart(2, "0");
-  return `${sign}${h}:${two(m)}:${two(s)}.${String(ms).padStart(3, "0")}`;
+  return clockText(seconds, { hours: "always" }) ?? "–";
 }
 
 /** `start – end` in item time, for tooltips and labels. */
